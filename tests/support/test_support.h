@@ -1,0 +1,53 @@
+/* Shared helpers for dualsplat's cmocka tests: fixture files, CSV tables and comparisons. */
+#ifndef DS_TESTS_TEST_SUPPORT_H
+#define DS_TESTS_TEST_SUPPORT_H
+
+#include "formats/gaussian_cloud.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* cmocka needs these before its header. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+/* Path of a file in tests/data (static storage, valid until the next call). */
+const char *test_data_path(const char *name);
+
+/* Reads a whole file or fails the test. Free with free(). */
+uint8_t *test_read_file(const char *path, size_t *size);
+
+/* Decodes a fixture with the format's decoder chosen by extension, or fails the test. */
+ds_gaussian_cloud *test_load_cloud(const char *name);
+
+/* A numeric CSV table with a header row. */
+typedef struct test_csv {
+    size_t columns, rows;
+    char **names;
+    double *values; /* rows x columns */
+} test_csv;
+
+test_csv *test_csv_load(const char *path);
+/* Column index of a name, or -1. */
+int test_csv_column(const test_csv *csv, const char *name);
+double test_csv_value(const test_csv *csv, size_t row, const char *name);
+void test_csv_free(test_csv *csv);
+
+/* Asserts |actual - expected| <= tolerance with a message naming what differs. */
+void test_assert_close(double actual, double expected, double tolerance, const char *what,
+                       size_t index);
+
+/* Quaternions (w, x, y, z) describe the same rotation up to sign: compares q and -q. */
+void test_assert_same_rotation(const float *actual, const double *expected, double tolerance,
+                               size_t index);
+
+/* Exact equality of every attribute (bitwise, so NaN equals itself). */
+void test_assert_clouds_identical(const ds_gaussian_cloud *a, const ds_gaussian_cloud *b);
+
+/* A deterministic random cloud (xorshift) for round trips, with values in the ranges real
+ * trainers produce. */
+ds_gaussian_cloud *test_random_cloud(size_t count, int sh_degree, uint32_t seed);
+
+#endif

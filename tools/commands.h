@@ -1,0 +1,9 @@
+/* The dualsplat subcommands. Each takes the arguments from its own name on and returns the
+ * process exit code. */
+#ifndef DS_TOOLS_COMMANDS_H
+#define DS_TOOLS_COMMANDS_H
+
+int command_probe(int argc, char **argv);
+int command_convert(int argc, char **argv);
+
+#endif

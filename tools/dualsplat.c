@@ -1,0 +1,59 @@
+/* dualsplat: one program, git-style subcommands. */
+#include "cli.h"
+#include "commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef DS_VERSION
+#define DS_VERSION "unknown"
+#endif
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"probe", "show what a splat file holds: format, Gaussians, SH degree, bounds, statistics",
+     command_probe},
+    {"convert", "convert a static splat between .ply, .spz and .splat", command_convert},
+};
+
+static void print_help(FILE *out) {
+    fprintf(out, "usage: dualsplat <command> [options]\n"
+                 "\n"
+                 "dualsplat encodes multi-view captures of people into compact volumetric video\n"
+                 "and plays it back. Commands:\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    }
+    fprintf(out, "\n"
+                 "Run 'dualsplat <command> --help' for the options of a command.\n"
+                 "Options: --help, --version\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("dualsplat %s\n", DS_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    cli_error(name, "unknown command (see 'dualsplat --help')");
+    return CLI_EXIT_USAGE;
+}
