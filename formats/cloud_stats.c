@@ -37,8 +37,7 @@ static ds_value_stats finish(const accumulator *a) {
 }
 
 /* Accumulates column `column` of an array with `stride` floats per Gaussian. */
-static ds_value_stats column_stats(const float *array, size_t count, size_t stride,
-                                   size_t column) {
+static ds_value_stats column_stats(const float *array, size_t count, size_t stride, size_t column) {
     accumulator a = {0};
     for (size_t i = 0; i < count; i++) {
         accumulate(&a, array[i * stride + column]);
@@ -56,8 +55,7 @@ static ds_status core_range(const ds_gaussian_cloud *cloud, int axis, double *lo
     *low = *high = 0.0;
     float *values = malloc((cloud->count ? cloud->count : 1) * sizeof *values);
     if (!values) {
-        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate %zu floats for quantiles",
-                        cloud->count);
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate %zu floats for quantiles", cloud->count);
     }
     size_t finite = 0;
     for (size_t i = 0; i < cloud->count; i++) {

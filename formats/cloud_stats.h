@@ -13,7 +13,7 @@ typedef struct ds_cloud_stats {
     ds_value_stats position[3];
     ds_value_stats log_scale[3];
     ds_value_stats opacity_logit;
-    ds_value_stats opacity; /* sigmoid of the logit */
+    ds_value_stats opacity;     /* sigmoid of the logit */
     ds_value_stats rotation[4]; /* raw w, x, y, z */
     ds_value_stats rotation_norm;
     ds_value_stats sh_dc[3];

@@ -104,7 +104,8 @@ ds_status ds_file_write_atomic(const char *path, const void *data, size_t size) 
 
     int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        ds_status status = ds_error(DS_ERR_IO, "cannot create %s: %s", temporary, strerror(errno));
+        ds_status status =
+            ds_error(DS_ERR_IO, "cannot create a file beside it: %s", strerror(errno));
         free(temporary);
         return status;
     }

@@ -23,8 +23,8 @@ typedef struct attribute_slot {
 
 /* Required properties, one bit each, in the order of required_names. */
 static const char *const required_names[] = {
-    "x",       "y",       "z",       "f_dc_0",  "f_dc_1", "f_dc_2", "opacity",
-    "scale_0", "scale_1", "scale_2", "rot_0",   "rot_1",  "rot_2",  "rot_3",
+    "x",       "y",       "z",       "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
+    "scale_0", "scale_1", "scale_2", "rot_0",  "rot_1",  "rot_2",  "rot_3",
 };
 enum { REQUIRED_COUNT = sizeof required_names / sizeof required_names[0] };
 enum { MAX_REST = 3 * 15 }; /* f_rest_* of SH degree 3 */
@@ -130,7 +130,8 @@ static ds_status validate_vertex_properties(const ply_element *vertex, attribute
         }
     }
     if (rest_count != rest_max + 1) {
-        return ds_error(DS_ERR_FORMAT, ".ply f_rest_* properties are not numbered 0..%d without gaps",
+        return ds_error(DS_ERR_FORMAT,
+                        ".ply f_rest_* properties are not numbered 0..%d without gaps",
                         rest_count - 1);
     }
     for (int degree = 0; degree <= DS_SH_MAX_DEGREE; degree++) {
@@ -316,7 +317,8 @@ static ds_status skip_element(value_stream *stream, const ply_element *element) 
         for (size_t p = 0; p < element->property_count; p++) {
             double ignored;
             if (!stream_read_property(stream, &element->properties[p], &ignored)) {
-                return ds_error(DS_ERR_FORMAT, ".ply data is truncated or malformed in element '%s'",
+                return ds_error(DS_ERR_FORMAT,
+                                ".ply data is truncated or malformed in element '%s'",
                                 element->name);
             }
         }
@@ -342,7 +344,8 @@ static ds_status read_vertices_fixed(value_stream *stream, const ply_element *ve
         const uint8_t *row = rows + i * stride;
         for (size_t p = 0; p < vertex->property_count; p++) {
             if (destinations[p].base) {
-                double value = load_binary(row + offsets[p], vertex->properties[p].type, big_endian);
+                double value =
+                    load_binary(row + offsets[p], vertex->properties[p].type, big_endian);
                 destinations[p].base[i * destinations[p].stride] = (float)value;
             }
         }
@@ -381,9 +384,9 @@ static ds_status read_vertex_element(value_stream *stream, const ply_element *ve
     size_t stride = fixed_stride(vertex, stream->encoding);
     size_t remaining = ds_byte_reader_remaining(&stream->bytes);
     size_t min_bytes_per_vertex =
-        stride ? stride
-               : (stream->encoding == PLY_ASCII ? 2 * vertex->property_count
-                                                : vertex->property_count);
+        stride
+            ? stride
+            : (stream->encoding == PLY_ASCII ? 2 * vertex->property_count : vertex->property_count);
     if (vertex->count > (remaining + 1) / min_bytes_per_vertex) {
         return ds_error(DS_ERR_FORMAT, ".ply declares %llu vertices but holds data for fewer",
                         (unsigned long long)vertex->count);
@@ -468,8 +471,8 @@ static void append_header(const ds_gaussian_cloud *cloud, ds_ply_encoding encodi
     };
     ds_byte_buffer_printf(out, "ply\nformat %s 1.0\nelement vertex %zu\n", encodings[encoding],
                           cloud->count);
-    static const char *const leading[] = {"x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1",
-                                          "f_dc_2"};
+    static const char *const leading[] = {"x",  "y",      "z",      "nx",    "ny",
+                                          "nz", "f_dc_0", "f_dc_1", "f_dc_2"};
     for (size_t i = 0; i < sizeof leading / sizeof leading[0]; i++) {
         ds_byte_buffer_printf(out, "property float %s\n", leading[i]);
     }
@@ -522,9 +525,8 @@ ds_status ds_ply_encode(const ds_gaussian_cloud *cloud, ds_ply_encoding encoding
     append_header(cloud, encoding, out);
     size_t floats = written_floats(cloud->sh_degree);
     float row[3 + 3 + 3 + MAX_REST + 1 + 3 + 4];
-    if (encoding != DS_PLY_ASCII &&
-        (cloud->count > SIZE_MAX / (floats * 4) ||
-         !ds_byte_buffer_reserve(out, cloud->count * floats * 4))) {
+    if (encoding != DS_PLY_ASCII && (cloud->count > SIZE_MAX / (floats * 4) ||
+                                     !ds_byte_buffer_reserve(out, cloud->count * floats * 4))) {
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the .ply output");
     }
     for (size_t i = 0; i < cloud->count && !out->failed; i++) {

@@ -30,9 +30,9 @@ typedef enum ply_type {
 
 typedef struct ply_property {
     char name[PLY_NAME_SIZE];
-    ply_type type;         /* the value type; the item type for lists */
-    bool is_list;          /* a count followed by that many items */
-    ply_type count_type;   /* the count's type, for lists */
+    ply_type type;       /* the value type; the item type for lists */
+    bool is_list;        /* a count followed by that many items */
+    ply_type count_type; /* the count's type, for lists */
 } ply_property;
 
 typedef struct ply_element {

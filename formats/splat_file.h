@@ -36,8 +36,7 @@ ds_status ds_splat_file_decode(const uint8_t *data, size_t size, ds_splat_format
 ds_status ds_splat_file_encode(const ds_gaussian_cloud *cloud, ds_splat_format format,
                                const ds_splat_save_options *options, ds_byte_buffer *out);
 
-ds_status ds_splat_file_load(const char *path, ds_gaussian_cloud **cloud,
-                             ds_splat_file_info *info);
+ds_status ds_splat_file_load(const char *path, ds_gaussian_cloud **cloud, ds_splat_file_info *info);
 /* Writes in the format of the path's extension, atomically. */
 ds_status ds_splat_file_save(const char *path, const ds_gaussian_cloud *cloud,
                              const ds_splat_save_options *options);

@@ -7,7 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#define SPZ_MAGIC 0x5053474eu /* "NGSP" */
+#define SPZ_MAGIC                       0x5053474eu /* "NGSP" */
 #define SPZ_EXTENSION_COORDINATE_SYSTEM 0xadbe0003u
 enum { SPZ_LEGACY_HEADER_BYTES = 16, SPZ_V4_HEADER_BYTES = 32, SPZ_TOC_ENTRY_BYTES = 16 };
 enum { SPZ_FLAG_ANTIALIASED = 1, SPZ_FLAG_EXTENSIONS = 2 };
@@ -59,8 +59,9 @@ static size_t total_stream_bytes(const spz_layout *layout) {
 static ds_status check_plausible_size(const spz_layout *layout, size_t file_size) {
     if (layout->count > DS_GAUSSIAN_CLOUD_MAX_COUNT ||
         total_stream_bytes(layout) / SPZ_MAX_EXPANSION > file_size) {
-        return ds_error(DS_ERR_FORMAT, ".spz header claims %u Gaussians, more than a %zu byte file "
-                                       "can hold (corrupt header)",
+        return ds_error(DS_ERR_FORMAT,
+                        ".spz header claims %u Gaussians, more than a %zu byte file "
+                        "can hold (corrupt header)",
                         layout->count, file_size);
     }
     return ds_ok();
@@ -124,8 +125,7 @@ static ds_status inflate_exactly(gunzip *g, uint8_t *out, size_t count, bool *en
         if (result == Z_STREAM_END) {
             *ended = true;
             if (count > 0) {
-                return ds_error(DS_ERR_FORMAT, ".spz data ends %zu bytes early (truncated)",
-                                count);
+                return ds_error(DS_ERR_FORMAT, ".spz data ends %zu bytes early (truncated)", count);
             }
             return ds_ok();
         }
@@ -191,8 +191,8 @@ static ds_status decode_gzip(const uint8_t *data, size_t size, ds_gaussian_cloud
         payload_size = total_stream_bytes(&layout);
         payload = malloc(payload_size ? payload_size : 1);
         if (!payload) {
-            status = ds_error(DS_ERR_NO_MEMORY, "cannot allocate %zu bytes for .spz data",
-                              payload_size);
+            status =
+                ds_error(DS_ERR_NO_MEMORY, "cannot allocate %zu bytes for .spz data", payload_size);
         }
     }
     if (!ds_failed(&status) && payload_size > 0) {
@@ -280,8 +280,8 @@ static ds_status decode_v4(const uint8_t *data, size_t size, ds_gaussian_cloud *
         return ds_error(DS_ERR_FORMAT, ".spz lists %zu streams where SH degree %d needs %zu",
                         stream_count, layout.sh_degree, expected_streams);
     }
-    if (toc_offset < SPZ_V4_HEADER_BYTES ||
-        toc_offset > size || stream_count * SPZ_TOC_ENTRY_BYTES > size - toc_offset) {
+    if (toc_offset < SPZ_V4_HEADER_BYTES || toc_offset > size ||
+        stream_count * SPZ_TOC_ENTRY_BYTES > size - toc_offset) {
         return ds_error(DS_ERR_FORMAT, ".spz table of contents lies outside the file");
     }
     if (flags & SPZ_FLAG_EXTENSIONS) {
@@ -307,8 +307,8 @@ static ds_status decode_v4(const uint8_t *data, size_t size, ds_gaussian_cloud *
         uint64_t uncompressed = ds_load_u64le(toc + entry * SPZ_TOC_ENTRY_BYTES + 8);
         entry++;
         if (uncompressed != expected) {
-            status = ds_error(DS_ERR_FORMAT, ".spz stream %d holds %llu bytes where %zu belong",
-                              s, (unsigned long long)uncompressed, expected);
+            status = ds_error(DS_ERR_FORMAT, ".spz stream %d holds %llu bytes where %zu belong", s,
+                              (unsigned long long)uncompressed, expected);
         } else if (compressed > size - offset) {
             status = ds_error(DS_ERR_FORMAT, ".spz file is truncated (stream %d is incomplete)", s);
         } else {
@@ -317,8 +317,9 @@ static ds_status decode_v4(const uint8_t *data, size_t size, ds_gaussian_cloud *
                 status = ds_error(DS_ERR_FORMAT, ".spz stream %d is corrupt (%s)", s,
                                   ZSTD_getErrorName(produced));
             } else if (produced != expected) {
-                status = ds_error(DS_ERR_FORMAT, ".spz stream %d decompresses to %zu bytes, not %zu",
-                                  s, produced, expected);
+                status =
+                    ds_error(DS_ERR_FORMAT, ".spz stream %d decompresses to %zu bytes, not %zu", s,
+                             produced, expected);
             }
             offset += (size_t)compressed;
             out += expected;
@@ -422,8 +423,8 @@ static ds_status encode_v4(const spz_layout *layout, ds_byte_buffer streams[SPZ_
             status = ds_error(DS_ERR_NO_MEMORY, "cannot allocate the .spz output");
             break;
         }
-        size_t written = ZSTD_compress(compressed[s].data, bound, streams[s].data,
-                                       streams[s].size, SPZ_ZSTD_LEVEL);
+        size_t written = ZSTD_compress(compressed[s].data, bound, streams[s].data, streams[s].size,
+                                       SPZ_ZSTD_LEVEL);
         if (ZSTD_isError(written)) {
             status = ds_error(DS_ERR_NO_MEMORY, "zstd compression failed (%s)",
                               ZSTD_getErrorName(written));
@@ -474,8 +475,7 @@ ds_status ds_spz_encode(const ds_gaussian_cloud *cloud, const ds_spz_write_optio
         return ds_error(DS_ERR_ARGUMENT, "cannot write .spz version %u (choose 2, 3 or 4)",
                         pack.version);
     }
-    if (pack.sh1_bits < 1 || pack.sh1_bits > 8 || pack.sh_rest_bits < 1 ||
-        pack.sh_rest_bits > 8) {
+    if (pack.sh1_bits < 1 || pack.sh1_bits > 8 || pack.sh_rest_bits < 1 || pack.sh_rest_bits > 8) {
         return ds_error(DS_ERR_ARGUMENT, "SPZ SH bits must be between 1 and 8");
     }
     ds_byte_buffer streams[SPZ_STREAM_COUNT] = {0};

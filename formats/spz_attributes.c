@@ -6,7 +6,7 @@
 /* SPZ stores colour as 0.5 + COLOR_SCALE * f_dc in a byte rather than the displayed colour, so
  * that DC values beyond the displayable range survive. */
 #define SPZ_COLOR_SCALE 0.15f
-#define SPZ_SQRT1_2 0.70710678118654752f
+#define SPZ_SQRT1_2     0.70710678118654752f
 enum { SPZ_SMALLEST_THREE_MAX = 511 }; /* 9-bit magnitudes */
 
 /* ---- sizes ---- */
@@ -157,8 +157,8 @@ ds_status spz_unpack(const spz_layout *layout, const uint8_t *const streams[SPZ_
             rotation[1 + k] = q[k] * flips.rotation[k] + 0.0f;
         }
         /* File: coefficient-major, channel innermost, like ours; degree 4 is dropped. */
-        const uint8_t *sh = streams[SPZ_STREAM_SH] ? streams[SPZ_STREAM_SH] + i * file_rest * 3
-                                                   : NULL;
+        const uint8_t *sh =
+            streams[SPZ_STREAM_SH] ? streams[SPZ_STREAM_SH] + i * file_rest * 3 : NULL;
         for (size_t j = 0; j < kept_rest; j++) {
             for (int c = 0; c < 3; c++) {
                 cloud->sh[i * sh_stride + (1 + j) * 3 + (size_t)c] =
@@ -195,8 +195,8 @@ static uint8_t quantise_sh(float value, int bits) {
 
 static void encode_rotation(const float wxyz[4], const axis_flips *flips, uint32_t version,
                             uint8_t *out) {
-    float norm = sqrtf(wxyz[1] * wxyz[1] + wxyz[2] * wxyz[2] + wxyz[3] * wxyz[3] +
-                       wxyz[0] * wxyz[0]);
+    float norm =
+        sqrtf(wxyz[1] * wxyz[1] + wxyz[2] * wxyz[2] + wxyz[3] * wxyz[3] + wxyz[0] * wxyz[0]);
     float q[4] = {0.0f, 0.0f, 0.0f, 1.0f}; /* x, y, z, w; identity for a zero quaternion */
     if (norm > 0.0f && isfinite(norm)) {
         for (int k = 0; k < 3; k++) {
@@ -225,7 +225,8 @@ static void encode_rotation(const float wxyz[4], const axis_flips *flips, uint32
             continue;
         }
         uint32_t sign = (q[k] < 0.0f) != negate;
-        uint32_t magnitude = (uint32_t)(SPZ_SMALLEST_THREE_MAX * (fabsf(q[k]) / SPZ_SQRT1_2) + 0.5f);
+        uint32_t magnitude =
+            (uint32_t)(SPZ_SMALLEST_THREE_MAX * (fabsf(q[k]) / SPZ_SQRT1_2) + 0.5f);
         if (magnitude > SPZ_SMALLEST_THREE_MAX) {
             magnitude = SPZ_SMALLEST_THREE_MAX; /* float rounding at exactly sqrt(1/2) */
         }
@@ -313,8 +314,7 @@ ds_status spz_pack(const ds_gaussian_cloud *cloud, const spz_pack_options *optio
         ds_byte_buffer_append(&streams[SPZ_STREAM_COLORS], bytes, 3);
         ds_byte_buffer_append(&streams[SPZ_STREAM_SCALES], bytes + 3, 3);
         encode_rotation(cloud->rotations + i * 4, &flips, layout->version, bytes);
-        ds_byte_buffer_append(&streams[SPZ_STREAM_ROTATIONS], bytes,
-                              layout->version >= 3 ? 4 : 3);
+        ds_byte_buffer_append(&streams[SPZ_STREAM_ROTATIONS], bytes, layout->version >= 3 ? 4 : 3);
         for (size_t j = 0; j < rest; j++) {
             int bits = j < 3 ? options->sh1_bits : options->sh_rest_bits;
             for (int c = 0; c < 3; c++) {

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_line(const char *prefix, const char *format, va_list args) {
+__attribute__((format(printf, 2, 0))) static void print_line(const char *prefix, const char *format,
+                                                             va_list args) {
     fprintf(stderr, "%s", prefix);
     vfprintf(stderr, format, args);
     fputc('\n', stderr);
@@ -85,15 +86,17 @@ void cli_format_bytes(double bytes, char *text, size_t capacity) {
 
 int cli_next_option(const char *command, int argc, char **argv, const char *short_options,
                     const struct option *long_options) {
+    /* A leading ':' makes getopt tell a missing value (':') from an unknown option ('?'). */
+    char options[64];
+    snprintf(options, sizeof options, ":%s", short_options);
     opterr = 0; /* we report errors ourselves, in one line */
-    int option = getopt_long(argc, argv, short_options, long_options, NULL);
-    if (option == '?' || option == ':') {
-        const char *given = argv[optind - 1];
-        if (option == ':' || (optopt && strchr(short_options, optopt))) {
-            cli_usage_error(command, "option '%s' needs a value", given);
-        } else {
-            cli_usage_error(command, "unknown option '%s'", given);
-        }
+    int option = getopt_long(argc, argv, options, long_options, NULL);
+    if (option == ':') {
+        cli_usage_error(command, "option '%s' needs a value", argv[optind - 1]);
+        return '?';
+    }
+    if (option == '?') {
+        cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
         return '?';
     }
     return option;

@@ -13,8 +13,7 @@
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2 };
 
 /* Prints "dualsplat: <what>: <why>" to stderr. */
-void cli_error(const char *what, const char *why_format, ...)
-    __attribute__((format(printf, 2, 3)));
+void cli_error(const char *what, const char *why_format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints a failed status as "dualsplat: <what>: <message>" and returns CLI_EXIT_FAILURE. */
 int cli_fail(const char *what, const ds_status *status);

@@ -108,8 +108,8 @@ int command_convert(int argc, char **argv) {
         }
     }
     if (argc - optind != 2) {
-        return cli_usage_error("convert", "expected IN and OUT, got %d file name%s",
-                               argc - optind, argc - optind == 1 ? "" : "s");
+        return cli_usage_error("convert", "expected IN and OUT, got %d file name%s", argc - optind,
+                               argc - optind == 1 ? "" : "s");
     }
     const char *input = argv[optind], *output = argv[optind + 1];
     ds_splat_format output_format = ds_splat_format_from_path(output);

@@ -10,8 +10,8 @@ static void statistics_of_a_known_cloud(void **state) {
     ds_gaussian_cloud *cloud;
     assert_int_equal(ds_gaussian_cloud_create(1000, 1, &cloud).code, DS_OK);
     for (size_t i = 0; i < 1000; i++) {
-        cloud->positions[i * 3 + 0] = (float)i / 999.0f;   /* 0..1 */
-        cloud->positions[i * 3 + 1] = -(float)i;           /* -999..0 */
+        cloud->positions[i * 3 + 0] = (float)i / 999.0f; /* 0..1 */
+        cloud->positions[i * 3 + 1] = -(float)i;         /* -999..0 */
         cloud->positions[i * 3 + 2] = 2.0f;
         cloud->opacity_logits[i] = i % 2 ? 100.0f : -100.0f;
         cloud->sh[i * 12 + 11] = 1.0f; /* the last degree-1 blue coefficient */

@@ -138,7 +138,7 @@ static void binary_big_endian_with_doubles(void **state) {
                                         "property double x\nproperty double y\n"
                                         "property double z\nproperty uchar junk\n"
                                         "property float opacity\n");
-    static const char *const floats[] = {"scale_0", "scale_1", "scale_2", "rot_0", "rot_1",
+    static const char *const floats[] = {"scale_0", "scale_1", "scale_2", "rot_0",  "rot_1",
                                          "rot_2",   "rot_3",   "f_dc_0",  "f_dc_1", "f_dc_2"};
     for (size_t p = 0; p < 10; p++) {
         ds_byte_buffer_printf(&file, "property float %s\n", floats[p]);
@@ -254,15 +254,13 @@ static void expect_error_after_edit(const char *from, const char *to, ds_status_
 
 static void malformed_files_give_clear_errors(void **state) {
     (void)state;
-    expect_error_after_edit("property float opacity\n", "", DS_ERR_FORMAT,
-                            "no 'opacity' property");
+    expect_error_after_edit("property float opacity\n", "", DS_ERR_FORMAT, "no 'opacity' property");
     expect_error_after_edit("property float rot_2\n", "", DS_ERR_FORMAT, "no 'rot_2' property");
     expect_error_after_edit("property float f_rest_8\n", "", DS_ERR_FORMAT, "8 f_rest");
-    expect_error_after_edit("property float f_rest_4\n", "property float f_rest_9\n",
-                            DS_ERR_FORMAT, "without gaps");
+    expect_error_after_edit("property float f_rest_4\n", "property float f_rest_9\n", DS_ERR_FORMAT,
+                            "without gaps");
     expect_error_after_edit("end_header\n", "end_headr\n", DS_ERR_FORMAT, "end_headr");
-    expect_error_after_edit("format ascii 1.0", "format ascii 2.0", DS_ERR_UNSUPPORTED,
-                            "version");
+    expect_error_after_edit("format ascii 1.0", "format ascii 2.0", DS_ERR_UNSUPPORTED, "version");
     expect_error_after_edit("format ascii", "format binary_middle_endian", DS_ERR_FORMAT,
                             "binary_middle_endian");
     expect_error_after_edit("element vertex 2", "element vertex 3", DS_ERR_FORMAT,

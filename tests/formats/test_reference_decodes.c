@@ -19,9 +19,9 @@ typedef struct reference_case {
     double rotation;  /* one rotation code, per component */
 } reference_case;
 
-#define SPZ_DC_STEP (1.0 / (255.0 * 0.15))
+#define SPZ_DC_STEP          (1.0 / (255.0 * 0.15))
 #define SPZ_V3_ROTATION_STEP (0.70710678 / 511.0)
-#define SPLAT_DC_STEP (1.0 / (255.0 * 0.28209479177387814))
+#define SPLAT_DC_STEP        (1.0 / (255.0 * 0.28209479177387814))
 
 static void check_against_csv(const reference_case *c) {
     ds_gaussian_cloud *cloud = test_load_cloud(c->file);
@@ -59,36 +59,36 @@ static void check_against_csv(const reference_case *c) {
 static void spz_version_2_matches_reference(void **state) {
     (void)state;
     /* This fixture stores positions with 8 fractional bits. */
-    reference_case c = {"minimal-v2.spz", "minimal-v2.spz.csv", 4, 1.0 / 256, 1.0 / 16,
-                        SPZ_DC_STEP, 1.0 / 255, 1.0 / 127.5};
+    reference_case c = {"minimal-v2.spz", "minimal-v2.spz.csv", 4,         1.0 / 256,
+                        1.0 / 16,         SPZ_DC_STEP,          1.0 / 255, 1.0 / 127.5};
     check_against_csv(&c);
 }
 
 static void spz_version_3_matches_reference(void **state) {
     (void)state;
-    reference_case c = {"minimal-v3.spz", "minimal-v3.spz.csv", 4, 1.0 / 4096, 1.0 / 16,
-                        SPZ_DC_STEP, 1.0 / 255, SPZ_V3_ROTATION_STEP};
+    reference_case c = {"minimal-v3.spz", "minimal-v3.spz.csv", 4,         1.0 / 4096,
+                        1.0 / 16,         SPZ_DC_STEP,          1.0 / 255, SPZ_V3_ROTATION_STEP};
     check_against_csv(&c);
 }
 
 static void spz_version_4_matches_reference(void **state) {
     (void)state;
-    reference_case c = {"minimal-v4.spz", "minimal-v4.spz.csv", 4, 1.0 / 4096, 1.0 / 16,
-                        SPZ_DC_STEP, 1.0 / 255, SPZ_V3_ROTATION_STEP};
+    reference_case c = {"minimal-v4.spz", "minimal-v4.spz.csv", 4,         1.0 / 4096,
+                        1.0 / 16,         SPZ_DC_STEP,          1.0 / 255, SPZ_V3_ROTATION_STEP};
     check_against_csv(&c);
 }
 
 static void biker_spz_matches_reference(void **state) {
     (void)state;
-    reference_case c = {"biker.spz", "biker.first2000.csv", 152746, 1.0 / 4096, 1.0 / 16,
-                        SPZ_DC_STEP, 1.0 / 255, SPZ_V3_ROTATION_STEP};
+    reference_case c = {"biker.spz", "biker.first2000.csv", 152746,    1.0 / 4096,
+                        1.0 / 16,    SPZ_DC_STEP,           1.0 / 255, SPZ_V3_ROTATION_STEP};
     check_against_csv(&c);
 }
 
 static void splat_matches_reference(void **state) {
     (void)state;
-    reference_case c = {"minimal.splat", "minimal.splat.csv", 4, 1e-6, 1e-5, SPLAT_DC_STEP,
-                        1.0 / 255, 1.0 / 128};
+    reference_case c = {"minimal.splat", "minimal.splat.csv", 4,        1e-6, 1e-5,
+                        SPLAT_DC_STEP,   1.0 / 255,           1.0 / 128};
     check_against_csv(&c);
 }
 

@@ -21,16 +21,15 @@ static void ply_to_splat_round_trip_within_steps(void **state) {
     for (size_t i = 0; i < original->count; i++) {
         for (int k = 0; k < 3; k++) {
             assert_true(decoded->positions[i * 3 + k] == original->positions[i * 3 + k]);
-            test_assert_close(decoded->log_scales[i * 3 + k], original->log_scales[i * 3 + k],
-                              1e-5, "log scale", i);
+            test_assert_close(decoded->log_scales[i * 3 + k], original->log_scales[i * 3 + k], 1e-5,
+                              "log scale", i);
             double colour = 0.5 + SH_C0 * original->sh[i * 48 + k];
             double clamped = colour < 0 ? 0 : (colour > 1 ? 1 : colour);
             test_assert_close(0.5 + SH_C0 * decoded->sh[i * 3 + k], clamped, 0.5 / 255 + 1e-6,
                               "colour", i);
         }
         test_assert_close(ds_sigmoid(decoded->opacity_logits[i]),
-                          ds_sigmoid(original->opacity_logits[i]), 0.5 / 255 + 1e-6, "opacity",
-                          i);
+                          ds_sigmoid(original->opacity_logits[i]), 0.5 / 255 + 1e-6, "opacity", i);
         const float *q = original->rotations + i * 4;
         double norm = sqrt((double)q[0] * q[0] + (double)q[1] * q[1] + (double)q[2] * q[2] +
                            (double)q[3] * q[3]);
@@ -55,8 +54,8 @@ static void record_layout_matches_the_format(void **state) {
     cloud->positions[2] = 0.5f;
     cloud->log_scales[0] = logf(0.25f);
     cloud->sh[0] = (float)(0.5 / SH_C0); /* colour 1.0 */
-    cloud->opacity_logits[0] = 0.0f;      /* alpha 0.5 */
-    cloud->rotations[0] = 0.0f;           /* 180 degrees about z, written w x y z */
+    cloud->opacity_logits[0] = 0.0f;     /* alpha 0.5 */
+    cloud->rotations[0] = 0.0f;          /* 180 degrees about z, written w x y z */
     cloud->rotations[3] = -2.0f;
     ds_byte_buffer file = {0};
     assert_int_equal(ds_splat_encode(cloud, &file).code, DS_OK);

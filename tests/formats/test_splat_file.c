@@ -30,8 +30,8 @@ static void formats_are_recognised_by_content_before_name(void **state) {
     ds_gaussian_cloud *cloud;
     ds_splat_file_info info;
     /* A .spz mislabelled as .splat is still read as .spz. */
-    assert_int_equal(
-        ds_splat_file_decode(data, size, DS_SPLAT_FORMAT_SPLAT, &cloud, &info).code, DS_OK);
+    assert_int_equal(ds_splat_file_decode(data, size, DS_SPLAT_FORMAT_SPLAT, &cloud, &info).code,
+                     DS_OK);
     assert_int_equal(info.format, DS_SPLAT_FORMAT_SPZ);
     assert_string_equal(info.variant, "version 3");
     ds_gaussian_cloud_free(cloud);

@@ -13,8 +13,7 @@
 
 static void gzip_bytes(const uint8_t *raw, size_t size, ds_byte_buffer *out) {
     z_stream z = {0};
-    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-                     Z_OK);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
     size_t bound = deflateBound(&z, (uLong)size);
     assert_true(ds_byte_buffer_reserve(out, bound));
     z.next_in = (Bytef *)(uintptr_t)raw;
@@ -118,7 +117,8 @@ static void check_round_trip_within_steps(int version, double rotation_tolerance
         test_assert_close(ds_sigmoid(decoded->opacity_logits[i]),
                           ds_sigmoid(original->opacity_logits[i]), 0.5 / 255 + epsilon, "opacity",
                           i);
-        double mismatch = rotation_mismatch(decoded->rotations + i * 4, original->rotations + i * 4);
+        double mismatch =
+            rotation_mismatch(decoded->rotations + i * 4, original->rotations + i * 4);
         if (mismatch > rotation_tolerance) {
             fail_msg("rotation of Gaussian %zu differs by %g (1 - |cos|)", i, mismatch);
         }
@@ -126,8 +126,8 @@ static void check_round_trip_within_steps(int version, double rotation_tolerance
             /* The reference keeps 5 bits of degree-1 bytes and 4 of the others. */
             double bucket = (j < 3 ? 8.0 : 16.0) / 128.0;
             for (int c = 0; c < 3; c++) {
-                float expected = clampf(original->sh[i * 48 + (1 + j) * 3 + (size_t)c], -1.0f,
-                                        127.0f / 128.0f);
+                float expected =
+                    clampf(original->sh[i * 48 + (1 + j) * 3 + (size_t)c], -1.0f, 127.0f / 128.0f);
                 test_assert_close(decoded->sh[i * 48 + (1 + j) * 3 + (size_t)c], expected,
                                   bucket / 2 + 1.0 / 256 + epsilon, "f_rest", i);
             }
@@ -163,8 +163,11 @@ static void reencoding_decoded_files_is_lossless(void **state) {
     const struct {
         const char *file;
         int version;
-    } cases[] = {{"minimal-v2.spz", 2}, {"minimal-v3.spz", 3}, {"minimal-v4.spz", 4},
-                 {"biker.spz", 4},      {"biker.spz", 3}};
+    } cases[] = {{"minimal-v2.spz", 2},
+                 {"minimal-v3.spz", 3},
+                 {"minimal-v4.spz", 4},
+                 {"biker.spz", 4},
+                 {"biker.spz", 3}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         ds_gaussian_cloud *first = test_load_cloud(cases[c].file);
         ds_byte_buffer file = {0};
@@ -245,8 +248,8 @@ static void large_scenes_use_fewer_fractional_bits(void **state) {
     assert_int_equal(file.data[13], 11);
     ds_gaussian_cloud *decoded = decode_or_fail(&file, NULL);
     for (size_t i = 0; i < 150; i++) {
-        test_assert_close(decoded->positions[i], cloud->positions[i], 0.5 / 2048 + 1e-6,
-                          "position", i / 3);
+        test_assert_close(decoded->positions[i], cloud->positions[i], 0.5 / 2048 + 1e-6, "position",
+                          i / 3);
     }
     ds_gaussian_cloud_free(decoded);
     ds_byte_buffer_free(&file);

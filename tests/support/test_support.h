@@ -11,6 +11,7 @@
 /* cmocka needs these before its header. */
 #include <setjmp.h>
 #include <stdarg.h>
+
 #include <cmocka.h>
 
 /* Path of a file in tests/data (static storage, valid until the next call). */

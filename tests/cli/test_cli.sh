@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# End-to-end tests of the dualsplat command line: usage: test_cli.sh DUALSPLAT DATA_DIR
+set -u
+dualsplat=$1
+data=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# run NAME EXPECTED_EXIT -- ARGS...: runs dualsplat, keeps stdout/stderr in $out/$err.
+run() {
+    local name=$1 expected=$2
+    shift 3
+    "$dualsplat" "$@" >"$work/stdout" 2>"$work/stderr"
+    local code=$?
+    out=$(cat "$work/stdout")
+    err=$(cat "$work/stderr")
+    if [ "$code" -ne "$expected" ]; then
+        fail "$name: exit $code, expected $expected (stderr: $err)"
+    fi
+}
+
+expect_stdout() { grep -qE -- "$2" <<<"$out" || fail "$1: stdout lacks /$2/: $out"; }
+# An error is exactly one line "dualsplat: <what>: <why>" matching the pattern.
+expect_error_line() {
+    local lines
+    lines=$(printf '%s' "$err" | grep -c '')
+    [ "$lines" -eq 1 ] || fail "$1: expected one stderr line, got $lines: $err"
+    grep -qE -- "^dualsplat: $2" <<<"$err" || fail "$1: stderr is not /^dualsplat: $2/: $err"
+}
+
+# ---- help and usage ----
+run "help" 0 -- --help
+expect_stdout "help" "probe"
+expect_stdout "help" "convert"
+for command in probe convert; do
+    run "$command --help" 0 -- "$command" --help
+    expect_stdout "$command --help" "^usage: dualsplat $command"
+done
+run "version" 0 -- --version
+expect_stdout "version" "^dualsplat [0-9]+\.[0-9]+"
+run "no command" 2 --
+run "unknown command" 2 -- frobnicate
+expect_error_line "unknown command" "frobnicate: unknown command"
+run "unknown option" 2 -- probe --frobnicate "$data/minimal.splat"
+expect_error_line "unknown option" "probe: unknown option '--frobnicate'"
+run "missing value" 2 -- convert "$data/minimal.splat" "$work/x.ply" --spz-version
+expect_error_line "missing value" "convert: option '--spz-version' needs a value"
+run "bad value" 2 -- convert --spz-version 7 "$data/minimal.splat" "$work/x.spz"
+expect_error_line "bad value" "convert: --spz-version must be 2, 3 or 4"
+run "probe without file" 2 -- probe
+expect_error_line "probe without file" "probe: missing FILE"
+
+# ---- probe ----
+run "probe biker" 0 -- probe "$data/biker.spz"
+expect_stdout "probe biker" "format +Niantic .spz \(version 4\)"
+expect_stdout "probe biker" "gaussians +152,746"
+expect_stdout "probe biker" "sh degree +0"
+expect_stdout "probe biker" "bounds +x \[-0.6213, 0.4143\]"
+expect_stdout "probe biker" "opacity logit"
+run "probe ply" 0 -- probe "$data/fruit_drops_minimal.ply"
+expect_stdout "probe ply" "INRIA 3DGS .ply \(binary little-endian\)"
+expect_stdout "probe ply" "sh degree +3"
+expect_stdout "probe ply" "f_rest \(all\)"
+run "probe json" 0 -- probe --json "$data/minimal.splat"
+expect_stdout "probe json" '"format":[[:space:]]+"splat"'
+expect_stdout "probe json" '"gaussians":[[:space:]]+4,'
+run "probe missing" 1 -- probe "$work/missing.ply"
+expect_error_line "probe missing" ".*missing.ply: No such file or directory$"
+head -c 1000 "$data/biker.spz" >"$work/truncated.spz"
+run "probe truncated" 1 -- probe "$work/truncated.spz"
+expect_error_line "probe truncated" ".*truncated.spz: .*"
+echo '{"not": "a splat"}' >"$work/notes.json"
+run "probe unknown" 1 -- probe "$work/notes.json"
+expect_error_line "probe unknown" ".*notes.json: unrecognised file type"
+# Several files: each is probed, the exit code reports the failure.
+run "probe several" 1 -- probe "$data/minimal.splat" "$work/missing.ply"
+expect_stdout "probe several" "antimatter15 .splat"
+
+# ---- convert ----
+run "spz to ply" 0 -- convert "$data/biker.spz" "$work/biker.ply"
+expect_stdout "spz to ply" "152,746 Gaussians"
+run "ply to spz v4" 0 -- convert --spz-version 4 "$work/biker.ply" "$work/biker.spz"
+run "probe converted" 0 -- probe "$work/biker.spz"
+expect_stdout "probe converted" "version 4"
+expect_stdout "probe converted" "gaussians +152,746"
+run "ply to splat warns" 0 -- convert "$data/fruit_drops_minimal.ply" "$work/fruit.splat"
+grep -q "warning: .splat stores colour only" <<<"$err" || fail "no SH warning: $err"
+run "sh degree option" 0 -- convert --sh-degree 1 "$data/fruit_drops_minimal.ply" "$work/f1.ply"
+run "probe reduced" 0 -- probe "$work/f1.ply"
+expect_stdout "probe reduced" "sh degree +1"
+run "ascii ply" 0 -- convert --ply-encoding ascii -q "$data/minimal.splat" "$work/m.ply"
+[ -z "$out" ] || fail "--quiet printed: $out"
+head -2 "$work/m.ply" | grep -q "format ascii 1.0" || fail "ascii output is not ascii"
+run "unknown output" 2 -- convert "$data/minimal.splat" "$work/out.obj"
+expect_error_line "unknown output" ".*out.obj: unknown output format"
+[ ! -e "$work/out.obj" ] || fail "unknown output format created a file"
+run "missing dir" 1 -- convert "$data/minimal.splat" "$work/no/such/out.ply"
+expect_error_line "missing dir" ".*out.ply: cannot create"
+run "truncated input" 1 -- convert "$work/truncated.spz" "$work/never.ply"
+[ ! -e "$work/never.ply" ] && [ ! -e "$work/never.ply.tmp" ] ||
+    fail "a failed conversion left output behind"
+# Overwriting an existing output replaces it whole.
+cp "$data/minimal.splat" "$work/existing.spz"
+run "overwrite" 0 -- convert -q "$data/minimal-v2.spz" "$work/existing.spz"
+run "probe overwritten" 0 -- probe "$work/existing.spz"
+expect_stdout "probe overwritten" "Niantic .spz \(version 3\)"
+ls "$work"/*.tmp >/dev/null 2>&1 && fail "temporary files were left behind"
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures CLI check(s) failed" >&2
+    exit 1
+fi
+echo "all CLI checks passed"
