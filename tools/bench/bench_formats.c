@@ -107,7 +107,8 @@ int main(int argc, char **argv) {
         }
     }
     if (first_input >= argc) {
-        fprintf(stderr, "usage: bench_formats [--repeat N] [--json OUT] [--workdir DIR] INPUT...\n");
+        fprintf(stderr,
+                "usage: bench_formats [--repeat N] [--json OUT] [--workdir DIR] INPUT...\n");
         return 2;
     }
     cJSON *root = cJSON_CreateObject();
@@ -132,8 +133,8 @@ int main(int argc, char **argv) {
             const measurement *m = &results_by_format[f];
             const measurement *ply = &results_by_format[0];
             double per_gaussian = (double)m->bytes / (double)cloud->count;
-            printf("%-24s %-14s %9zu %10zu %8.1f %8.2f %8.2f %9.2f %9.2f\n", name,
-                   formats[f].label, cloud->count, m->bytes, per_gaussian, m->load_ms, m->save_ms,
+            printf("%-24s %-14s %9zu %10zu %8.1f %8.2f %8.2f %9.2f %9.2f\n", name, formats[f].label,
+                   cloud->count, m->bytes, per_gaussian, m->load_ms, m->save_ms,
                    m->load_ms / ply->load_ms, m->save_ms / ply->save_ms);
             cJSON *row = cJSON_CreateObject();
             cJSON_AddStringToObject(row, "input", name);
@@ -146,7 +147,8 @@ int main(int argc, char **argv) {
             cJSON_AddNumberToObject(row, "save_ms", m->save_ms);
             cJSON_AddNumberToObject(row, "load_ratio_to_ply", m->load_ms / ply->load_ms);
             cJSON_AddNumberToObject(row, "save_ratio_to_ply", m->save_ms / ply->save_ms);
-            cJSON_AddNumberToObject(row, "size_ratio_to_ply", (double)m->bytes / (double)ply->bytes);
+            cJSON_AddNumberToObject(row, "size_ratio_to_ply",
+                                    (double)m->bytes / (double)ply->bytes);
             cJSON_AddItemToArray(results, row);
         }
         ds_gaussian_cloud_free(cloud);
