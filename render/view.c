@@ -1,0 +1,112 @@
+#include "view.h"
+
+#include "formats/cloud_stats.h"
+
+#include <math.h>
+
+static const double DS_PI = 3.14159265358979323846;
+
+const double ds_default_up[3] = {0.0, -1.0, 0.0};
+
+static void cross(const double a[3], const double b[3], double out[3]) {
+    out[0] = a[1] * b[2] - a[2] * b[1];
+    out[1] = a[2] * b[0] - a[0] * b[2];
+    out[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+static double normalize(double v[3]) {
+    double length = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    if (length > 0.0) {
+        v[0] /= length;
+        v[1] /= length;
+        v[2] /= length;
+    }
+    return length;
+}
+
+ds_status ds_camera_look_at(const double eye[3], const double target[3], const double up[3],
+                            double fov_y_degrees, int width, int height, ds_camera *camera) {
+    if (!(fov_y_degrees > 0.0 && fov_y_degrees < 180.0)) {
+        return ds_error(DS_ERR_ARGUMENT, "field of view %g is not between 0 and 180 degrees",
+                        fov_y_degrees);
+    }
+    if (width <= 0 || height <= 0) {
+        return ds_error(DS_ERR_ARGUMENT, "image size %dx%d is not positive", width, height);
+    }
+    double forward[3] = {target[0] - eye[0], target[1] - eye[1], target[2] - eye[2]};
+    if (normalize(forward) == 0.0) {
+        return ds_error(DS_ERR_ARGUMENT, "the camera is at the point it looks at");
+    }
+    /* Camera axes: x right, y down, z forward, right-handed: x = down x forward. */
+    double down[3] = {-up[0], -up[1], -up[2]};
+    double right[3];
+    cross(down, forward, right);
+    if (normalize(right) < 1e-9) {
+        return ds_error(DS_ERR_ARGUMENT, "the up direction is parallel to the viewing direction");
+    }
+    double image_down[3];
+    cross(forward, right, image_down);
+    const double *rows[3] = {right, image_down, forward};
+    double focal = 0.5 * height / tan(0.5 * fov_y_degrees * DS_PI / 180.0);
+    *camera = (ds_camera){.width = width,
+                          .height = height,
+                          .fx = focal,
+                          .fy = focal,
+                          .cx = 0.5 * width,
+                          .cy = 0.5 * height};
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++) {
+            camera->rotation[3 * i + j] = rows[i][j];
+        }
+        camera->translation[i] = -(rows[i][0] * eye[0] + rows[i][1] * eye[1] + rows[i][2] * eye[2]);
+    }
+    return ds_camera_validate(camera);
+}
+
+ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *eye,
+                                const double *direction, const double up[3], double fov_y_degrees,
+                                int width, int height, ds_camera *camera) {
+    if (cloud->count == 0) {
+        return ds_error(DS_ERR_ARGUMENT, "there are no Gaussians to frame");
+    }
+    ds_cloud_stats stats;
+    ds_status status = ds_cloud_stats_compute(cloud, &stats);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    double center[3], radius = 0.0;
+    for (int k = 0; k < 3; k++) {
+        center[k] = 0.5 * (stats.core_min[k] + stats.core_max[k]);
+        double half = 0.5 * (stats.core_max[k] - stats.core_min[k]);
+        radius += half * half;
+    }
+    radius = sqrt(radius);
+    if (!(radius > 0.0)) {
+        radius = 1.0; /* a single point: any distance shows it */
+    }
+    double position[3];
+    if (eye) {
+        for (int k = 0; k < 3; k++) {
+            position[k] = eye[k];
+        }
+    } else {
+        double along[3] = {0.0, 0.0, 1.0};
+        if (direction) {
+            for (int k = 0; k < 3; k++) {
+                along[k] = direction[k];
+            }
+        }
+        if (normalize(along) == 0.0) {
+            return ds_error(DS_ERR_ARGUMENT, "the viewing direction is zero");
+        }
+        /* The bounding sphere fits the narrower field of view, with a 10% margin. */
+        double half_fov_y = 0.5 * fov_y_degrees * DS_PI / 180.0;
+        double half_fov_x = atan(tan(half_fov_y) * width / height);
+        double half_fov = half_fov_x < half_fov_y ? half_fov_x : half_fov_y;
+        double distance = 1.1 * radius / sin(half_fov);
+        for (int k = 0; k < 3; k++) {
+            position[k] = center[k] - distance * along[k];
+        }
+    }
+    return ds_camera_look_at(position, center, up, fov_y_degrees, width, height, camera);
+}

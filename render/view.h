@@ -1,0 +1,27 @@
+/* Cameras for looking at a cloud: look-at construction and automatic framing. */
+#ifndef DS_RENDER_VIEW_H
+#define DS_RENDER_VIEW_H
+
+#include "formats/camera.h"
+#include "formats/gaussian_cloud.h"
+
+/* A camera at `eye` looking at `target`, with `up` pointing up in the image (it need not be
+ * perpendicular to the viewing direction, only not parallel to it), a vertical field of view in
+ * degrees and a principal point at the image centre. */
+ds_status ds_camera_look_at(const double eye[3], const double target[3], const double up[3],
+                            double fov_y_degrees, int width, int height, ds_camera *camera);
+
+/* The world "up" the data model assumes when none is given: -y, since its axes are right, down,
+ * front (those of COLMAP-trained splats). */
+extern const double ds_default_up[3];
+
+/* A camera that shows the whole object: it looks at the centre of the box holding the central
+ * 99% of the Gaussian centres on every axis (so far-away floaters do not shrink the object to a
+ * dot) from `direction` (toward the object; NULL: along +z, the default forward) at a distance
+ * where that box fits the field of view. If `eye` is given, only the distance and direction are
+ * replaced by it. */
+ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *eye,
+                                const double *direction, const double up[3], double fov_y_degrees,
+                                int width, int height, ds_camera *camera);
+
+#endif
