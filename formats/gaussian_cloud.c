@@ -123,6 +123,33 @@ ds_status ds_gaussian_cloud_set_sh_degree(ds_gaussian_cloud *cloud, int sh_degre
     return ds_ok();
 }
 
+void ds_gaussian_cloud_copy_one(ds_gaussian_cloud *destination, size_t to,
+                                const ds_gaussian_cloud *source, size_t from) {
+    size_t sh_stride = ds_gaussian_cloud_sh_stride(source);
+    memmove(destination->positions + to * POSITION_FLOATS,
+            source->positions + from * POSITION_FLOATS, POSITION_FLOATS * sizeof(float));
+    memmove(destination->rotations + to * ROTATION_FLOATS,
+            source->rotations + from * ROTATION_FLOATS, ROTATION_FLOATS * sizeof(float));
+    memmove(destination->log_scales + to * SCALE_FLOATS, source->log_scales + from * SCALE_FLOATS,
+            SCALE_FLOATS * sizeof(float));
+    destination->opacity_logits[to] = source->opacity_logits[from];
+    memmove(destination->sh + to * sh_stride, source->sh + from * sh_stride,
+            sh_stride * sizeof(float));
+}
+
+void ds_gaussian_cloud_keep(ds_gaussian_cloud *cloud, const bool *keep) {
+    size_t kept = 0;
+    for (size_t i = 0; i < cloud->count; i++) {
+        if (keep[i]) {
+            if (kept != i) {
+                ds_gaussian_cloud_copy_one(cloud, kept, cloud, i);
+            }
+            kept++;
+        }
+    }
+    cloud->count = kept;
+}
+
 void ds_gaussian_cloud_free(ds_gaussian_cloud *cloud) {
     if (!cloud) {
         return;

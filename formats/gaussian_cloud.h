@@ -78,6 +78,13 @@ ds_status ds_gaussian_cloud_resize(ds_gaussian_cloud *cloud, size_t count);
 /* Change the SH degree, keeping the coefficients both degrees share and zeroing new ones. */
 ds_status ds_gaussian_cloud_set_sh_degree(ds_gaussian_cloud *cloud, int sh_degree);
 
+/* Keeps the Gaussians whose flag is set, in order, and drops the others. */
+void ds_gaussian_cloud_keep(ds_gaussian_cloud *cloud, const bool *keep);
+
+/* Copies Gaussian `from` of `source` over Gaussian `to` of `destination` (same SH degree). */
+void ds_gaussian_cloud_copy_one(ds_gaussian_cloud *destination, size_t to,
+                                const ds_gaussian_cloud *source, size_t from);
+
 void ds_gaussian_cloud_free(ds_gaussian_cloud *cloud);
 
 #endif

@@ -68,6 +68,13 @@ void ds_gaussian_covariance(const float log_scale[3], const float rotation[4], f
     }
 }
 
+float ds_footprint_threshold(float opacity) {
+    if (!(opacity * 255.0f >= 1.0f)) {
+        return -1.0f;
+    }
+    return 2.0f * logf(255.0f * opacity) + 1e-3f;
+}
+
 static float clampf(float value, float low, float high) {
     return value < low ? low : (value > high ? high : value);
 }
@@ -137,6 +144,25 @@ void ds_project_gaussian(const ds_gaussian_cloud *cloud, size_t i, const ds_proj
         opacity *= sqrtf(fmaxf(det_before, 0.0f) * inv_det);
     }
     out->opacity = opacity;
+    /* The footprint ellipse d^T conic d <= t spans +-sqrt(t cov_xx) by +-sqrt(t cov_yy), and
+     * pixel i's centre is at i + 0.5. */
+    float threshold = ds_footprint_threshold(opacity);
+    if (det < 0.0f) {
+        /* Not positive definite (degenerate input): no ellipse to bound, keep every pixel the
+         * tiles give it, as the reference would. */
+        out->x0 = out->y0 = -1;
+        out->x1 = cam->width;
+        out->y1 = cam->height;
+    } else if (threshold >= 0.0f) {
+        float half_x = sqrtf(threshold * a), half_y = sqrtf(threshold * c);
+        out->x0 = (int32_t)fmaxf(-1.0f, ceilf(u - half_x - 0.5f));
+        out->x1 = (int32_t)fminf((float)cam->width, floorf(u + half_x - 0.5f));
+        out->y0 = (int32_t)fmaxf(-1.0f, ceilf(v - half_y - 0.5f));
+        out->y1 = (int32_t)fminf((float)cam->height, floorf(v + half_y - 0.5f));
+    } else {
+        out->x0 = out->y0 = 1;
+        out->x1 = out->y1 = 0;
+    }
 
     float direction[3] = {p[0] - cam->center[0], p[1] - cam->center[1], p[2] - cam->center[2]};
     float length = sqrtf(direction[0] * direction[0] + direction[1] * direction[1] +

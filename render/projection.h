@@ -19,15 +19,23 @@
 
 /* One projected Gaussian, in the layout the per-pixel loop reads. */
 typedef struct ds_projected_gaussian {
-    float u, v;      /* centre in pixels (pixel i's centre is at i + 0.5) */
-    float conic[3];  /* inverse 2D covariance a, b, c: q = a dx^2 + 2 b dx dy + c dy^2 */
-    float opacity;   /* sigmoid of the logit, times the antialiasing compensation */
-    float color[3];  /* SH colour toward the camera, + 0.5, clamped at 0 */
-    float depth;     /* camera-space z */
-    int32_t radius;  /* bounding radius in pixels; 0 when culled */
+    float u, v;     /* centre in pixels (pixel i's centre is at i + 0.5) */
+    float conic[3]; /* inverse 2D covariance a, b, c: q = a dx^2 + 2 b dx dy + c dy^2 */
+    float opacity;  /* sigmoid of the logit, times the antialiasing compensation */
+    float color[3]; /* SH colour toward the camera, + 0.5, clamped at 0 */
+    float depth;    /* camera-space z */
+    int32_t radius; /* bounding radius in pixels; 0 when culled */
+    /* Pixels whose centres can receive alpha >= 1/255 lie within columns [x0, x1] and rows
+     * [y0, y1] (the bounding box of the footprint ellipse; empty when x0 > x1). */
+    int32_t x0, x1, y0, y1;
     uint8_t clamped; /* bit c: colour channel c was clamped at 0 */
-    uint8_t padding[3];
+    uint8_t padding[11];
 } ds_projected_gaussian;
+
+/* q(d) <= this is where a Gaussian of the given opacity reaches alpha >= 1/255, with a little
+ * slack so that float rounding in the per-pixel alpha never makes a culled pixel matter;
+ * negative when it reaches nowhere. */
+float ds_footprint_threshold(float opacity);
 
 /* The camera as the projection needs it, in float. */
 typedef struct ds_projection_camera {

@@ -21,7 +21,13 @@
 typedef struct ds_tile_batch {
     size_t capacity;
     float *u, *v, *conic_a, *conic_b, *conic_c, *opacity, *red, *green, *blue;
+    /* The footprint's bounding box clipped to the tile, in tile pixel coordinates 0..15:
+     * rows [row0, row1] and columns [column0, column1]; row0 > row1 when empty. */
+    int8_t *row0, *row1, *column0, *column1;
 } ds_tile_batch;
+
+/* The tile's pixels in runs of 8: run r covers row r / 2, columns 8 (r % 2) .. + 7. */
+enum { DS_TILE_RUNS = DS_TILE_SIZE * DS_TILE_SIZE / 8 };
 
 struct ds_rasterizer {
     /* the frame */
@@ -43,12 +49,16 @@ struct ds_rasterizer {
     /* scratch reused between frames */
     size_t gaussian_capacity, pixel_capacity, tile_capacity;
     size_t gaussian_tiles_capacity, tile_entries_capacity;
-    uint32_t *touched;        /* per Gaussian: tiles touched, then their offsets */
+    uint32_t *touched; /* per Gaussian: first its tile count, then its offset into gaussian_tiles
+                        * (Gaussian i's tiles are [touched[i], touched[i + 1]), the last ending
+                        * at entry_count) */
     uint32_t *depth_order;    /* visible Gaussians, front to back */
     uint32_t *sort_keys;      /* their depths' bit patterns */
     uint32_t *sort_scratch;   /* radix sort ping-pong: 2 x gaussian_capacity */
     uint32_t *gaussian_tiles; /* per Gaussian, the ids of the tiles it touches */
-    uint32_t *tile_cursor;    /* per tile, where its next entry goes */
+    uint32_t *pair_entries;   /* beside each of those, where that pair sits in tile_entries */
+    size_t pair_entries_capacity;
+    uint32_t *tile_cursor; /* per tile, where its next entry goes */
     int batch_count;
     ds_tile_batch *batches; /* one per thread */
 };

@@ -49,6 +49,7 @@ void ds_rasterizer_free(ds_rasterizer *r) {
     free(r->sort_keys);
     free(r->sort_scratch);
     free(r->gaussian_tiles);
+    free(r->pair_entries);
     free(r->tile_cursor);
     for (int b = 0; b < r->batch_count; b++) {
         ds_tile_batch_free(&r->batches[b]);

@@ -1,8 +1,9 @@
 /* Eight-lane float vectors for the per-pixel loops of the rasterizer and its backward pass.
  *
  * Written with the GCC/clang vector extensions rather than intrinsics, so one source serves both
- * machines: functions marked DS_SIMD_CLONES are compiled twice, for AVX2 and for baseline x86-64
- * (where each vector becomes two SSE registers), and the loader picks the best at run time.
+ * machines: with gcc, functions marked DS_SIMD_CLONES are compiled twice, for AVX2 and for
+ * baseline x86-64 (where each vector becomes two SSE registers), and the loader picks the best
+ * at run time.
  * Neither clone contracts multiply-adds, so both produce bit-identical images. Helpers here are
  * always inlined: a 32-byte vector must never cross a call boundary in the baseline clone. */
 #ifndef DS_RENDER_SIMD_H
@@ -14,7 +15,9 @@
 typedef float ds_v8f __attribute__((vector_size(32)));
 typedef int32_t ds_v8i __attribute__((vector_size(32)));
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(DS_NO_TARGET_CLONES)
+/* clang 14 refuses 32-byte vectors handed to inlined helpers inside multiversioned functions,
+ * so clang builds (the sanitizer and fuzzing builds) keep to the baseline code path. */
+#if defined(__x86_64__) && !defined(__clang__) && !defined(DS_NO_TARGET_CLONES)
 #define DS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DS_SIMD_CLONES

@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The footprint test leaves this much slack in q so float rounding in the per-pixel alpha can
- * never make a skipped tile matter. */
-#define FOOTPRINT_SLACK 1e-3f
-
 typedef struct tile_rect {
     int x0, y0, x1, y1; /* tiles [x0, x1) x [y0, y1) */
 } tile_rect;
@@ -70,13 +66,13 @@ static bool footprint_meets_box(const float conic[3], float threshold, float dx0
 /* Calls visit(tile) for each tile Gaussian g reaches; returns how many. `tiles` may be NULL. */
 static uint32_t touched_tiles(const ds_projected_gaussian *g, int tiles_x, int tiles_y,
                               uint32_t *tiles) {
-    if (g->radius <= 0 || !(g->opacity * 255.0f >= 1.0f)) {
+    float threshold = ds_footprint_threshold(g->opacity);
+    if (g->radius <= 0 || threshold < 0.0f || g->x0 > g->x1 || g->y0 > g->y1) {
         return 0;
     }
     tile_rect rect = bounding_tiles(g, tiles_x, tiles_y);
     float a = g->conic[0], b = g->conic[1], c = g->conic[2];
     bool definite = a > 0.0f && c > 0.0f && a * c - b * b > 0.0f;
-    float threshold = 2.0f * logf(255.0f * g->opacity) + FOOTPRINT_SLACK;
     uint32_t count = 0;
     for (int ty = rect.y0; ty < rect.y1; ty++) {
         /* Offsets of the tile's first and last pixel centres from the Gaussian's centre. */
@@ -164,6 +160,11 @@ ds_status ds_bin_tiles(struct ds_rasterizer *frame) {
     if (ds_failed(&status)) {
         return status;
     }
+    status = ds_reserve_array((void **)&frame->pair_entries, &frame->pair_entries_capacity, total,
+                              sizeof(uint32_t));
+    if (ds_failed(&status)) {
+        return status;
+    }
 
     /* 2. The tiles themselves, each Gaussian at its offset. */
     uint32_t *gaussian_tiles = frame->gaussian_tiles;
@@ -202,7 +203,9 @@ ds_status ds_bin_tiles(struct ds_rasterizer *frame) {
         uint32_t i = frame->depth_order[k];
         uint32_t end = i + 1 < n ? touched[i + 1] : (uint32_t)total;
         for (uint32_t e = touched[i]; e < end; e++) {
-            frame->tile_entries[cursor[gaussian_tiles[e]]++] = i;
+            uint32_t position = cursor[gaussian_tiles[e]]++;
+            frame->tile_entries[position] = i;
+            frame->pair_entries[e] = position;
         }
     }
     frame->entry_count = total;

@@ -91,6 +91,15 @@ ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *ey
         }
     } else {
         double along[3] = {0.0, 0.0, 1.0};
+        double from_origin =
+            sqrt(center[0] * center[0] + center[1] * center[1] + center[2] * center[2]);
+        if (from_origin > 2.0 * radius) {
+            /* The object sits away from the world origin, where trainers put the first camera
+             * and captures usually stand: look at it from that side. */
+            for (int k = 0; k < 3; k++) {
+                along[k] = center[k] / from_origin;
+            }
+        }
         if (direction) {
             for (int k = 0; k < 3; k++) {
                 along[k] = direction[k];

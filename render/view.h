@@ -17,9 +17,10 @@ extern const double ds_default_up[3];
 
 /* A camera that shows the whole object: it looks at the centre of the box holding the central
  * 99% of the Gaussian centres on every axis (so far-away floaters do not shrink the object to a
- * dot) from `direction` (toward the object; NULL: along +z, the default forward) at a distance
- * where that box fits the field of view. If `eye` is given, only the distance and direction are
- * replaced by it. */
+ * dot), from a distance where that box fits the field of view, along `direction` (toward the
+ * object). With `direction` NULL: from the side of the world origin when the origin lies well
+ * outside the object (trained scenes put their cameras around it there), else along +z, the
+ * data model's forward. If `eye` is given, the camera stands there instead. */
 ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *eye,
                                 const double *direction, const double up[3], double fov_y_degrees,
                                 int width, int height, ds_camera *camera);

@@ -1,11 +1,14 @@
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 __attribute__((format(printf, 2, 0))) static void print_line(const char *prefix, const char *format,
                                                              va_list args) {
@@ -100,4 +103,45 @@ int cli_next_option(const char *command, int argc, char **argv, const char *shor
         return '?';
     }
     return option;
+}
+
+bool cli_parse_numbers(const char *text, int count, double *values) {
+    const char *cursor = text;
+    for (int i = 0; i < count; i++) {
+        char *end;
+        errno = 0;
+        values[i] = strtod(cursor, &end);
+        if (end == cursor || errno != 0 || !isfinite(values[i])) {
+            return false;
+        }
+        if (i + 1 < count) {
+            if (*end != ',') {
+                return false;
+            }
+            end++;
+        }
+        cursor = end;
+    }
+    return *cursor == '\0';
+}
+
+bool cli_parse_size(const char *text, int *width, int *height) {
+    char *end;
+    errno = 0;
+    long w = strtol(text, &end, 10);
+    if (end == text || (*end != 'x' && *end != 'X') || errno != 0) {
+        return false;
+    }
+    const char *rest = end + 1;
+    long h = strtol(rest, &end, 10);
+    if (end == rest || *end != '\0' || errno != 0 || w < 1 || h < 1 || w > 16384 || h > 16384) {
+        return false;
+    }
+    *width = (int)w;
+    *height = (int)h;
+    return true;
+}
+
+bool cli_stderr_is_terminal(void) {
+    return isatty(STDERR_FILENO) != 0;
 }

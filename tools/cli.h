@@ -35,6 +35,15 @@ int cli_next_option(const char *command, int argc, char **argv, const char *shor
 /* Parses a whole decimal integer in [min, max]. */
 bool cli_parse_int(const char *text, long min, long max, long *value);
 
+/* Parses exactly `count` comma-separated finite numbers ("1.5,-2,0"). */
+bool cli_parse_numbers(const char *text, int count, double *values);
+
+/* Parses "WIDTHxHEIGHT" with both sides in 1..16384. */
+bool cli_parse_size(const char *text, int *width, int *height);
+
+/* Whether stderr is a terminal (progress bars are drawn only then). */
+bool cli_stderr_is_terminal(void);
+
 /* "152,746" */
 void cli_format_count(size_t count, char *text, size_t capacity);
 /* "2.24 MB" (decimal units, as file managers show) */

@@ -5,5 +5,6 @@
 
 int command_probe(int argc, char **argv);
 int command_convert(int argc, char **argv);
+int command_render(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"probe", "show what a splat file holds: format, Gaussians, SH degree, bounds, statistics",
      command_probe},
     {"convert", "convert a static splat between .ply, .spz and .splat", command_convert},
+    {"render", "render a splat to a PNG from a camera (CPU reference rasterizer)", command_render},
 };
 
 static void print_help(FILE *out) {

@@ -10,5 +10,7 @@ int run_splat_tests(void);
 int run_splat_file_tests(void);
 int run_corruption_tests(void);
 int run_cloud_stats_tests(void);
+int run_png_tests(void);
+int run_capture_tests(void);
 
 #endif

@@ -16,6 +16,8 @@ static const struct {
     {"splat_file", run_splat_file_tests},
     {"corruption", run_corruption_tests},
     {"cloud_stats", run_cloud_stats_tests},
+    {"png", run_png_tests},
+    {"capture", run_capture_tests},
 };
 
 int main(int argc, char **argv) {

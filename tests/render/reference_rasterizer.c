@@ -28,7 +28,7 @@ static int compare_keys(const void *left, const void *right) {
     return (a->index > b->index) - (a->index < b->index);
 }
 
-static void sh_color(const float *sh, int degree, const double d[3], double rgb[3]) {
+static void sh_color(const double *sh, int degree, const double d[3], double rgb[3]) {
     const double c0 = 0.28209479177387814, c1 = 0.4886025119029199;
     const double c2[5] = {1.0925484305920792, -1.0925484305920792, 0.31539156525252005,
                           -1.0925484305920792, 0.5462742152960396};
@@ -62,10 +62,9 @@ static void sh_color(const float *sh, int degree, const double d[3], double rgb[
     }
 }
 
-static projected project(const ds_gaussian_cloud *cloud, size_t i, const ds_camera *cam,
-                         int degree) {
+static projected project(const reference_cloud *cloud, size_t i, const ds_camera *cam, int degree) {
     projected p = {0};
-    const float *x = cloud->positions + i * 3;
+    const double *x = cloud->positions + i * 3;
     const double *R = cam->rotation;
     double t[3];
     for (int k = 0; k < 3; k++) {
@@ -74,9 +73,8 @@ static projected project(const ds_gaussian_cloud *cloud, size_t i, const ds_came
     if (t[2] <= 0.2) {
         return p;
     }
-    const float *q = cloud->rotations + i * 4;
-    double n =
-        sqrt((double)q[0] * q[0] + (double)q[1] * q[1] + (double)q[2] * q[2] + (double)q[3] * q[3]);
+    const double *q = cloud->rotations + i * 4;
+    double n = sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
     double w = q[0] / n, qx = q[1] / n, qy = q[2] / n, qz = q[3] / n;
     double Rq[3][3] = {
         {1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - w * qz), 2 * (qx * qz + w * qy)},
@@ -133,8 +131,8 @@ static projected project(const ds_gaussian_cloud *cloud, size_t i, const ds_came
     p.conic[0] = cov[1][1] / det;
     p.conic[1] = -cov[0][1] / det;
     p.conic[2] = cov[0][0] / det;
-    p.u = cam->fx * t[0] / t[2] + cam->cx;
-    p.v = cam->fy * t[1] / t[2] + cam->cy;
+    p.u = cam->fx * t[0] / t[2] + cam->cx + cloud->screen_offsets[i * 2];
+    p.v = cam->fy * t[1] / t[2] + cam->cy + cloud->screen_offsets[i * 2 + 1];
     p.depth = t[2];
     p.opacity = 1 / (1 + exp(-cloud->opacity_logits[i]));
     double center[3];
@@ -144,11 +142,12 @@ static projected project(const ds_gaussian_cloud *cloud, size_t i, const ds_came
     for (int k = 0; k < 3; k++) {
         d[k] /= len;
     }
-    sh_color(cloud->sh + i * ds_gaussian_cloud_sh_stride(cloud), degree, d, p.color);
+    sh_color(cloud->sh + i * (size_t)((cloud->sh_degree + 1) * (cloud->sh_degree + 1) * 3), degree,
+             d, p.color);
     return p;
 }
 
-void reference_rasterize(const ds_gaussian_cloud *cloud, const ds_camera *cam, int degree,
+void reference_rasterize(const reference_cloud *cloud, const ds_camera *cam, int degree,
                          const double background[3], double *rgb, double *transmittance) {
     int W = cam->width, H = cam->height;
     int tx = (W + TILE - 1) / TILE, ty = (H + TILE - 1) / TILE;
@@ -214,11 +213,45 @@ void reference_rasterize(const ds_gaussian_cloud *cloud, const ds_camera *cam, i
                 for (int c = 0; c < 3; c++) {
                     rgb[pixel * 3 + c] = C[c] + T * background[c];
                 }
-                transmittance[pixel] = T;
+                if (transmittance) {
+                    transmittance[pixel] = T;
+                }
             }
         }
         start = end;
     }
     free(keys);
     free(ps);
+}
+
+static double *copy_floats(const float *values, size_t count) {
+    double *out = malloc((count ? count : 1) * sizeof *out);
+    for (size_t i = 0; i < count; i++) {
+        out[i] = values[i];
+    }
+    return out;
+}
+
+reference_cloud *reference_cloud_from(const ds_gaussian_cloud *cloud) {
+    reference_cloud *r = calloc(1, sizeof *r);
+    size_t n = cloud->count;
+    r->count = n;
+    r->sh_degree = cloud->sh_degree;
+    r->positions = copy_floats(cloud->positions, n * 3);
+    r->rotations = copy_floats(cloud->rotations, n * 4);
+    r->log_scales = copy_floats(cloud->log_scales, n * 3);
+    r->opacity_logits = copy_floats(cloud->opacity_logits, n);
+    r->sh = copy_floats(cloud->sh, n * ds_gaussian_cloud_sh_stride(cloud));
+    r->screen_offsets = calloc(n * 2 + 1, sizeof *r->screen_offsets);
+    return r;
+}
+
+void reference_cloud_free(reference_cloud *r) {
+    free(r->positions);
+    free(r->rotations);
+    free(r->log_scales);
+    free(r->opacity_logits);
+    free(r->sh);
+    free(r->screen_offsets);
+    free(r);
 }

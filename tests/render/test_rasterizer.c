@@ -37,7 +37,9 @@ static double compare_with_reference(const ds_gaussian_cloud *cloud, const ds_ca
     double *expected = malloc(n * 3 * sizeof *expected);
     double *transmittance = malloc(n * sizeof *transmittance);
     double bg[3] = {background[0], background[1], background[2]};
-    reference_rasterize(cloud, camera, degree, bg, expected, transmittance);
+    reference_cloud *reference = reference_cloud_from(cloud);
+    reference_rasterize(reference, camera, degree, bg, expected, transmittance);
+    reference_cloud_free(reference);
     double worst = 0;
     *outliers = 0;
     for (size_t i = 0; i < n * 3; i++) {
