@@ -159,6 +159,10 @@ ds_adam *ds_trainer_optimizer(ds_trainer *t) {
     return t->adam;
 }
 
+ds_densify_statistics *ds_trainer_statistics(ds_trainer *t) {
+    return &t->statistics;
+}
+
 void ds_trainer_set_iteration(ds_trainer *t, int64_t iteration, uint64_t random_state) {
     t->iteration = iteration;
     t->random_state = random_state ? random_state : 1;

@@ -62,6 +62,9 @@ ds_adam *ds_trainer_optimizer(ds_trainer *trainer);
 void ds_trainer_set_iteration(ds_trainer *trainer, int64_t iteration, uint64_t random_state);
 uint64_t ds_trainer_random_state(const ds_trainer *trainer);
 
+/* The adaptive density control statistics gathered since the last densification. */
+ds_densify_statistics *ds_trainer_statistics(ds_trainer *trainer);
+
 /* Replaces the cloud (e.g. after subsampling), resetting the optimiser state. Takes ownership. */
 ds_status ds_trainer_replace_cloud(ds_trainer *trainer, ds_gaussian_cloud *cloud);
 

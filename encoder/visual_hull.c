@@ -10,6 +10,7 @@ ds_visual_hull_settings ds_visual_hull_default_settings(void) {
         .threshold = 0.04f,
         .dilation = 2,
         .allowed_misses = 1,
+        .min_seen = 0.5f,
         .max_points = 60000,
         .initial_opacity = 0.1f,
         .sh_degree = 3,
@@ -103,7 +104,7 @@ static size_t grid_index(const grid *g, int x, int y, int z) {
 
 /* Keeps the voxels no more than `allowed` views see outside their silhouettes. */
 static void carve(grid *g, const ds_camera *cameras, uint8_t *const *masks, size_t views,
-                  int allowed) {
+                  int allowed, int min_seen) {
     size_t total = (size_t)g->size[0] * (size_t)g->size[1] * (size_t)g->size[2];
 #pragma omp parallel for schedule(dynamic, 4096)
     for (size_t v = 0; v < total; v++) {
@@ -127,7 +128,7 @@ static void carve(grid *g, const ds_camera *cameras, uint8_t *const *masks, size
             seen++;
             misses += !masks[i][(size_t)w * (size_t)cameras[i].width + (size_t)u];
         }
-        g->occupied[v] = misses <= allowed && seen > allowed + 2;
+        g->occupied[v] = misses <= allowed && seen >= min_seen;
     }
 }
 
@@ -210,7 +211,7 @@ static void point_colour(const double world[3], const double normal[3], const ds
 
 static ds_status carve_at(grid *g, const double low[3], const double high[3], int resolution,
                           const ds_camera *cameras, uint8_t *const *masks, size_t views,
-                          int allowed) {
+                          const ds_visual_hull_settings *settings) {
     double longest = fmax(high[0] - low[0], fmax(high[1] - low[1], high[2] - low[2]));
     g->voxel = longest / resolution;
     for (int k = 0; k < 3; k++) {
@@ -223,7 +224,11 @@ static ds_status carve_at(grid *g, const double low[3], const double high[3], in
     if (!g->occupied) {
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the visual hull's voxel grid");
     }
-    carve(g, cameras, masks, views, allowed);
+    int min_seen = (int)ceil(settings->min_seen * (double)views);
+    if (min_seen < settings->allowed_misses + 1) {
+        min_seen = settings->allowed_misses + 1;
+    }
+    carve(g, cameras, masks, views, settings->allowed_misses, min_seen);
     return ds_ok();
 }
 
@@ -291,7 +296,7 @@ ds_status ds_visual_hull(const ds_camera *cameras, const ds_image *images, size_
         high[k] = center[k] + half;
     }
     if (!ds_failed(&status)) {
-        status = carve_at(&g, low, high, 64, cameras, masks, views, settings->allowed_misses);
+        status = carve_at(&g, low, high, 64, cameras, masks, views, settings);
     }
     if (!ds_failed(&status) && !occupied_bounds(&g, low, high)) {
         status = ds_error(DS_ERR_FORMAT, "no volume is inside every silhouette (is the "
@@ -299,8 +304,7 @@ ds_status ds_visual_hull(const ds_camera *cameras, const ds_image *images, size_
     }
     /* Then finely, inside the bounds of what survived. */
     if (!ds_failed(&status)) {
-        status = carve_at(&g, low, high, settings->resolution, cameras, masks, views,
-                          settings->allowed_misses);
+        status = carve_at(&g, low, high, settings->resolution, cameras, masks, views, settings);
     }
     ds_gaussian_cloud *cloud = NULL;
     if (!ds_failed(&status)) {

@@ -16,6 +16,8 @@ typedef struct ds_visual_hull_settings {
                               by more than this */
     int dilation;          /* grow silhouettes by this many pixels (calibration slack) */
     int allowed_misses;    /* views that may see a voxel outside the silhouette and keep it */
+    float min_seen;        /* fraction of the views that must see a voxel at all: space near
+                              one camera, which the others cannot judge, is not the subject */
     size_t max_points;     /* surface voxels kept, chosen evenly */
     float initial_opacity; /* 0.1, as 3DGS initialises */
     int sh_degree;         /* of the cloud made */

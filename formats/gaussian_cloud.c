@@ -137,6 +137,21 @@ void ds_gaussian_cloud_copy_one(ds_gaussian_cloud *destination, size_t to,
             sh_stride * sizeof(float));
 }
 
+ds_status ds_gaussian_cloud_clone(const ds_gaussian_cloud *cloud, ds_gaussian_cloud **copy) {
+    ds_status status = ds_gaussian_cloud_create(cloud->count, cloud->sh_degree, copy);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    size_t n = cloud->count;
+    memcpy((*copy)->positions, cloud->positions, n * POSITION_FLOATS * sizeof(float));
+    memcpy((*copy)->rotations, cloud->rotations, n * ROTATION_FLOATS * sizeof(float));
+    memcpy((*copy)->log_scales, cloud->log_scales, n * SCALE_FLOATS * sizeof(float));
+    memcpy((*copy)->opacity_logits, cloud->opacity_logits, n * sizeof(float));
+    memcpy((*copy)->sh, cloud->sh, n * ds_gaussian_cloud_sh_stride(cloud) * sizeof(float));
+    (*copy)->antialiased = cloud->antialiased;
+    return ds_ok();
+}
+
 void ds_gaussian_cloud_keep(ds_gaussian_cloud *cloud, const bool *keep) {
     size_t kept = 0;
     for (size_t i = 0; i < cloud->count; i++) {

@@ -78,6 +78,9 @@ ds_status ds_gaussian_cloud_resize(ds_gaussian_cloud *cloud, size_t count);
 /* Change the SH degree, keeping the coefficients both degrees share and zeroing new ones. */
 ds_status ds_gaussian_cloud_set_sh_degree(ds_gaussian_cloud *cloud, int sh_degree);
 
+/* A new cloud with the same Gaussians. */
+ds_status ds_gaussian_cloud_clone(const ds_gaussian_cloud *cloud, ds_gaussian_cloud **copy);
+
 /* Keeps the Gaussians whose flag is set, in order, and drops the others. */
 void ds_gaussian_cloud_keep(ds_gaussian_cloud *cloud, const bool *keep);
 

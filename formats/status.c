@@ -31,6 +31,8 @@ const char *ds_status_code_name(ds_status_code code) {
         return "out of memory";
     case DS_ERR_ARGUMENT:
         return "invalid argument";
+    case DS_ERR_INTERRUPTED:
+        return "interrupted";
     }
     return "unknown error";
 }

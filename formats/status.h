@@ -15,6 +15,7 @@ typedef enum ds_status_code {
     DS_ERR_UNSUPPORTED, /* valid, but a variant or feature we do not handle */
     DS_ERR_NO_MEMORY,   /* an allocation failed or a size would overflow */
     DS_ERR_ARGUMENT,    /* the caller passed something out of range */
+    DS_ERR_INTERRUPTED, /* stopped on request; the work done so far is saved */
 } ds_status_code;
 
 enum { DS_STATUS_MESSAGE_SIZE = 256 };

@@ -6,5 +6,7 @@
 int command_probe(int argc, char **argv);
 int command_convert(int argc, char **argv);
 int command_render(int argc, char **argv);
+int command_fit(int argc, char **argv);
+int command_eval(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const command commands[] = {
      command_probe},
     {"convert", "convert a static splat between .ply, .spz and .splat", command_convert},
     {"render", "render a splat to a PNG from a camera (CPU reference rasterizer)", command_render},
+    {"fit", "fit the first frame of a multi-view capture as joint and skin Gaussians", command_fit},
+    {"eval", "PSNR / SSIM of a fitted model on a capture's held-out views", command_eval},
 };
 
 static void print_help(FILE *out) {

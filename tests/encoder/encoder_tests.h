@@ -7,5 +7,6 @@ int run_image_metrics_tests(void);
 int run_adam_tests(void);
 int run_learning_rate_tests(void);
 int run_raster_backward_tests(void);
+int run_fitting_tests(void);
 
 #endif

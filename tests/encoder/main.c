@@ -13,6 +13,7 @@ static const struct {
     {"adam", run_adam_tests},
     {"learning_rate", run_learning_rate_tests},
     {"raster_backward", run_raster_backward_tests},
+    {"fitting", run_fitting_tests},
 };
 
 int main(int argc, char **argv) {
