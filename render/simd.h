@@ -68,11 +68,21 @@ DS_SIMD_INLINE int ds_v8i_any(ds_v8i mask) {
     return any != 0;
 }
 
+/* Lane permutation by constant indices (the two compilers spell it differently). */
+#if defined(__clang__)
+#define DS_V8F_SHUFFLE(v, a, b, c, d, e, f, g, h)                                                  \
+    __builtin_shufflevector(v, v, a, b, c, d, e, f, g, h)
+#else
+#define DS_V8F_SHUFFLE(v, a, b, c, d, e, f, g, h)                                                  \
+    __builtin_shuffle(v, (ds_v8i){a, b, c, d, e, f, g, h})
+#endif
+
+/* The sum of the 8 lanes, by halving (three shuffles and adds). */
 DS_SIMD_INLINE float ds_v8f_sum(ds_v8f v) {
-    float lanes[8];
-    memcpy(lanes, &v, sizeof lanes);
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-           ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    v += DS_V8F_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3);
+    v += DS_V8F_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5);
+    v += DS_V8F_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6);
+    return v[0];
 }
 
 /* e^x for x <= 0 (the rasterizer's exponents), relative error below 2e-7: x = n ln2 + r with

@@ -112,6 +112,56 @@ run "probe overwritten" 0 -- probe "$work/existing.spz"
 expect_stdout "probe overwritten" "Niantic .spz \(version 3\)"
 ls "$work"/*.tmp >/dev/null 2>&1 && fail "temporary files were left behind"
 
+# ---- render ----
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8}'; }
+run "render --help" 0 -- render --help
+expect_stdout "render --help" "^usage: dualsplat render"
+run "render framed" 0 -- render "$data/biker.spz" -o "$work/biker.png" --size 96x64 --cpu
+expect_stdout "render framed" "96x64, [0-9,]+ of 152,746 Gaussians visible"
+[ "$(png_size "$work/biker.png")" = "96x64" ] || fail "render wrote a $(png_size "$work/biker.png") image"
+run "render camera" 0 -- render "$data/fruit_drops_minimal.ply" -o "$work/fruit.png" \
+    --camera 0.75,0.12,-1.3 --look-at 0.75,0.12,-2.13 --fov 40 --size 64x48 --background 1,1,1 -q
+[ -s "$work/fruit.png" ] || fail "render --camera wrote nothing"
+run "render bad size" 2 -- render "$data/biker.spz" -o "$work/x.png" --size 64by48
+expect_error_line "render bad size" "render: --size needs WIDTHxHEIGHT"
+run "render view without capture" 2 -- render "$data/biker.spz" -o "$work/x.png" --view 3
+expect_error_line "render view without capture" "render: --view and --capture go together"
+run "render no output" 2 -- render "$data/biker.spz"
+expect_error_line "render no output" "render: missing -o OUT.png"
+run "render camera at target" 1 -- render "$data/biker.spz" -o "$work/x.png" --camera 1,1,1 --look-at 1,1,1
+expect_error_line "render camera at target" "render: the camera is at the point it looks at"
+[ ! -e "$work/x.png" ] || fail "a failed render left an image"
+
+# ---- fit and eval, on the shared HiFi4G frame when it is there ----
+capture="$data/../../../shared/data/hifi4g-actor1-greeting/image_white"
+run "fit --help" 0 -- fit --help
+expect_stdout "fit --help" "^usage: dualsplat fit CAPTURE -o OUTDIR"
+run "eval --help" 0 -- eval --help
+run "fit missing capture" 1 -- fit "$work/nowhere" -o "$work/fit"
+expect_error_line "fit missing capture" ".*nowhere: "
+run "fit without output" 2 -- fit "$work/nowhere"
+expect_error_line "fit without output" "fit: missing -o OUTDIR"
+if [ -d "$capture" ]; then
+    run "fit small" 0 -- fit "$capture" -o "$work/fit" --joint-iterations 300 --skin-iterations 300 \
+        --max-width 320 --joints 2000 -q
+    expect_stdout "fit small" "held-out PSNR [0-9.]+ dB over 11 views"
+    for file in joints.ply skin.ply fit.json; do
+        [ -s "$work/fit/$file" ] || fail "fit did not write $file"
+    done
+    psnr=$(sed -n 's/.*"held_out_psnr": \([0-9.]*\).*/\1/p' "$work/fit/fit.json")
+    # An empty (white) render scores 15.1 dB on these views.
+    awk -v p="$psnr" 'BEGIN { exit !(p > 21) }' || fail "held-out PSNR $psnr dB after a short fit"
+    run "probe fitted skin" 0 -- probe "$work/fit/skin.ply"
+    expect_stdout "probe fitted skin" "sh degree +3"
+    run "eval" 0 -- eval "$work/fit" "$capture" --max-width 320 -o "$work/eval"
+    expect_stdout "eval" "^mean +[0-9.]+ +0\.[0-9]+ +\(11 views, 320x180\)"
+    ls "$work/eval"/view_*.png >/dev/null 2>&1 || fail "eval wrote no side-by-side images"
+    run "eval no holdout" 2 -- eval "$work/fit" "$capture" --max-width 320 --holdout-every 0
+    expect_error_line "eval no holdout" ".*no held-out views"
+else
+    echo "skipping fit and eval: $capture is absent"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI check(s) failed" >&2
     exit 1

@@ -3,10 +3,15 @@
  * and 960x540, with 1 and 2 threads; throughput in Gaussian-pixel evaluations per second.
  * Ratios compare 2 threads with 1 thread measured in the same run.
  *
- * usage: bench_raster [--repeat N] [--json OUT.json] SPLAT
+ * With --capture, also the time per step of first-frame fitting on that capture's frame 0 at
+ * 960 pixels wide (--fit-steps joint and as many skin steps).
+ *
+ * usage: bench_raster [--repeat N] [--json OUT.json] [--capture DIR [--fit-steps N]] SPLAT
  */
 #define _POSIX_C_SOURCE 200809L
+#include "encoder/first_frame_fit.h"
 #include "encoder/raster_backward.h"
+#include "formats/capture.h"
 #include "formats/file_io.h"
 #include "formats/splat_file.h"
 #include "render/raster_frame.h"
@@ -129,21 +134,112 @@ static timing measure(const ds_gaussian_cloud *cloud, const ds_camera *camera, i
     return t;
 }
 
+/* The training views of frame 0 at `max_width`. */
+static void load_training_views(const ds_capture *capture, ds_camera **cameras, ds_image **images,
+                                size_t *count) {
+    *cameras = calloc(capture->view_count, sizeof **cameras);
+    *images = calloc(capture->view_count, sizeof **images);
+    *count = 0;
+    for (size_t v = 0; v < capture->view_count; v++) {
+        if (!capture->views[v].held_out) {
+            check(ds_capture_load_image(capture, v, 0, &(*images)[*count]), "load image");
+            (*cameras)[(*count)++] = capture->views[v].camera;
+        }
+    }
+}
+
+typedef struct fit_timing {
+    int64_t steps;
+    double first_step_time, last_step_time;
+} fit_timing;
+
+static bool time_steps(void *context, const ds_fit_progress *progress) {
+    fit_timing *t = context;
+    (void)progress;
+    if (t->steps++ == 0) {
+        t->first_step_time = now_ms();
+    }
+    t->last_step_time = now_ms();
+    return true;
+}
+
+/* Milliseconds per fitting step (joint steps at half resolution, skin steps at full). */
+static void bench_fit(const char *path, int64_t steps, cJSON *root) {
+    ds_capture_options options = ds_capture_default_options();
+    options.max_width = 960;
+    ds_capture *skin_capture, *joint_capture;
+    check(ds_capture_open(path, &options, &skin_capture), path);
+    options.max_width = 480;
+    check(ds_capture_open(path, &options, &joint_capture), path);
+    ds_fit_views skin, joints;
+    ds_camera *cameras[2];
+    ds_image *images[2];
+    load_training_views(skin_capture, &cameras[0], &images[0], &skin.count);
+    load_training_views(joint_capture, &cameras[1], &images[1], &joints.count);
+    skin.cameras = cameras[0];
+    skin.images = images[0];
+    joints.cameras = cameras[1];
+    joints.images = images[1];
+    ds_fit_settings settings = ds_fit_default_settings();
+    settings.joint_iterations = steps;
+    settings.skin_iterations = steps;
+    fit_timing step_times = {0};
+    ds_gaussian_cloud *joint_cloud, *skin_cloud;
+    double start = now_ms();
+    check(ds_fit_first_frame(&joints, &skin, &settings, time_steps, &step_times, &joint_cloud,
+                             &skin_cloud),
+          "fit");
+    double total = now_ms() - start;
+    double per_step =
+        (step_times.last_step_time - step_times.first_step_time) / (double)(step_times.steps - 1);
+    printf("\nfirst-frame fit, %s, %dx%d: %lld steps in %.1f s, %.1f ms per step "
+           "(%zu skin Gaussians at the end)\n",
+           path, skin.cameras[0].width, skin.cameras[0].height, (long long)step_times.steps,
+           total / 1000, per_step, skin_cloud->count);
+    cJSON *fit = cJSON_AddObjectToObject(root, "fit");
+    cJSON_AddStringToObject(fit, "capture", path);
+    cJSON_AddNumberToObject(fit, "width", skin.cameras[0].width);
+    cJSON_AddNumberToObject(fit, "height", skin.cameras[0].height);
+    cJSON_AddNumberToObject(fit, "steps", (double)step_times.steps);
+    cJSON_AddNumberToObject(fit, "seconds", total / 1000);
+    cJSON_AddNumberToObject(fit, "ms_per_step", per_step);
+    cJSON_AddNumberToObject(fit, "skin_gaussians", (double)skin_cloud->count);
+    ds_gaussian_cloud_free(joint_cloud);
+    ds_gaussian_cloud_free(skin_cloud);
+    for (int set = 0; set < 2; set++) {
+        size_t n = set == 0 ? skin.count : joints.count;
+        for (size_t i = 0; i < n; i++) {
+            ds_image_free(&images[set][i]);
+        }
+        free(images[set]);
+        free(cameras[set]);
+    }
+    ds_capture_free(skin_capture);
+    ds_capture_free(joint_capture);
+}
+
 int main(int argc, char **argv) {
     int repeat = 5;
-    const char *json_path = NULL, *input = NULL;
+    int64_t fit_steps = 300;
+    const char *json_path = NULL, *input = NULL, *capture = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             repeat = atoi(argv[++i]);
             repeat = repeat < 1 ? 1 : (repeat > 32 ? 32 : repeat);
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             json_path = argv[++i];
+        } else if (strcmp(argv[i], "--capture") == 0 && i + 1 < argc) {
+            capture = argv[++i];
+        } else if (strcmp(argv[i], "--fit-steps") == 0 && i + 1 < argc) {
+            fit_steps = atoll(argv[++i]);
+            fit_steps = fit_steps < 2 ? 2 : fit_steps;
         } else {
             input = argv[i];
         }
     }
     if (!input) {
-        fprintf(stderr, "usage: bench_raster [--repeat N] [--json OUT] SPLAT\n");
+        fprintf(stderr, "usage: bench_raster [--repeat N] [--json OUT] [--capture DIR "
+                        "[--fit-steps N]] SPLAT\n");
         return 2;
     }
     ds_gaussian_cloud *source;
@@ -185,6 +281,10 @@ int main(int argc, char **argv) {
             }
         }
         ds_gaussian_cloud_free(cloud);
+    }
+    if (capture) {
+        omp_set_num_threads(omp_get_num_procs());
+        bench_fit(capture, fit_steps, root);
     }
     if (json_path) {
         char *text = cJSON_Print(root);
