@@ -1,5 +1,7 @@
 #include "fit_checkpoint.h"
 
+#include "encoder/first_frame_fit.h"
+
 #include "formats/byte_buffer.h"
 #include "formats/file_io.h"
 #include "formats/ply.h"
@@ -59,7 +61,7 @@ ds_status ds_fit_checkpoint_save(const char *path, uint64_t fingerprint, int sta
     for (size_t i = 0; i < statistics->count; i++) {
         ds_byte_buffer_append_u32le(&out, statistics->views[i]);
     }
-    ds_byte_buffer_append_u32le(&out, (uint32_t)crc32(0, out.data, (uInt)out.size));
+    ds_byte_buffer_append_u32le(&out, (uint32_t)crc32_z(0, out.data, out.size));
     ds_status status = ds_byte_buffer_status(&out);
     if (!ds_failed(&status)) {
         status = ds_file_write_atomic(path, out.data, out.size);
@@ -104,23 +106,30 @@ ds_status ds_fit_checkpoint_load(const char *path, ds_fit_checkpoint *c) {
     if (ds_failed(&status)) {
         return status;
     }
+    status = ds_fit_checkpoint_decode(data, size, c);
+    free(data);
+    return status;
+}
+
+ds_status ds_fit_checkpoint_decode(const uint8_t *data, size_t size, ds_fit_checkpoint *c) {
+    memset(c, 0, sizeof *c);
+    ds_status status;
     if (size < sizeof MAGIC + 4 || memcmp(data, MAGIC, sizeof MAGIC) != 0) {
-        free(data);
         return ds_error(DS_ERR_FORMAT, "not a dualsplat fit checkpoint");
     }
-    if (ds_load_u32le(data + size - 4) != (uint32_t)crc32(0, data, (uInt)(size - 4))) {
-        free(data);
+    if (ds_load_u32le(data + size - 4) != (uint32_t)crc32_z(0, data, size - 4)) {
         return ds_error(DS_ERR_FORMAT, "checkpoint is damaged (checksum mismatch)");
     }
     ds_byte_reader reader = ds_byte_reader_make(data + sizeof MAGIC, size - sizeof MAGIC - 4);
-    uint32_t version, stage;
-    uint64_t iteration;
-    uint8_t has_joints;
+    uint32_t version = 0, stage = 0;
+    uint64_t iteration = 0;
+    uint8_t has_joints = 0;
     bool ok = ds_byte_reader_u32le(&reader, &version) && version == CHECKPOINT_VERSION &&
               ds_byte_reader_u64le(&reader, &c->fingerprint) &&
               ds_byte_reader_u32le(&reader, &stage) && ds_byte_reader_u64le(&reader, &iteration) &&
               ds_byte_reader_u64le(&reader, &c->random_state) &&
-              ds_byte_reader_u8(&reader, &has_joints);
+              ds_byte_reader_u8(&reader, &has_joints) && stage < DS_FIT_STAGES &&
+              iteration <= INT64_MAX && has_joints == (stage > 0);
     c->stage = (int)stage;
     c->iteration = (int64_t)iteration;
     status = ds_ok();
@@ -150,7 +159,6 @@ ds_status ds_fit_checkpoint_load(const char *path, ds_fit_checkpoint *c) {
             ds_byte_reader_u32le(&reader, &c->views[i]);
         }
     }
-    free(data);
     if (!ok || ds_failed(&status)) {
         ds_fit_checkpoint_free(c);
         return ds_failed(&status) ? status

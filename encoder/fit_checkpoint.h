@@ -32,6 +32,9 @@ ds_status ds_fit_checkpoint_save(const char *path, uint64_t fingerprint, int sta
 /* Reads a checkpoint; DS_ERR_IO when there is none, DS_ERR_FORMAT when it is damaged. */
 ds_status ds_fit_checkpoint_load(const char *path, ds_fit_checkpoint *checkpoint);
 
+/* The same from bytes in memory (a whole checkpoint file, checksum included). */
+ds_status ds_fit_checkpoint_decode(const uint8_t *data, size_t size, ds_fit_checkpoint *checkpoint);
+
 /* Puts the loaded optimiser state and statistics into a trainer created on checkpoint->cloud. */
 ds_status ds_fit_checkpoint_restore(const ds_fit_checkpoint *checkpoint, ds_trainer *trainer);
 
