@@ -24,7 +24,14 @@ struct ds_trainer {
     ds_image render, image_gradient;
     int64_t iteration;
     uint64_t random_state;
+    ds_trainer_extra_loss extra_loss;
+    void *extra_loss_context;
 };
+
+void ds_trainer_set_extra_loss(ds_trainer *t, ds_trainer_extra_loss loss, void *context) {
+    t->extra_loss = loss;
+    t->extra_loss_context = context;
+}
 
 ds_trainer_settings ds_trainer_default_settings(double extent, int64_t iterations) {
     ds_trainer_settings s = {
@@ -79,7 +86,10 @@ static ds_status create_optimizer(ds_trainer *t) {
     size_t width = ds_parameter_width(t->cloud, DS_PARAMETER_SH);
     float scales[3 * 16];
     for (size_t k = 0; k < width; k++) {
-        scales[k] = k < 3 ? 1.0f : (float)(t->settings.rest_lr / t->settings.dc_lr);
+        /* (With the colours frozen, dc_lr is 0 and so is every step: the scale does not matter.) */
+        scales[k] = k < 3 || t->settings.dc_lr == 0.0
+                        ? 1.0f
+                        : (float)(t->settings.rest_lr / t->settings.dc_lr);
     }
     return ds_adam_set_column_scales(t->adam, DS_PARAMETER_SH, scales, width);
 }
@@ -214,7 +224,9 @@ static double psnr_of(const ds_image *a, const ds_image *b) {
 
 static ds_status optimizer_step(ds_trainer *t, bool skip_opacity) {
     for (int g = 0; g < DS_PARAMETER_GROUPS; g++) {
-        if (g == DS_PARAMETER_OPACITY && skip_opacity) {
+        /* A frozen group (learning rate 0) would not move: skip its arithmetic. */
+        if ((g == DS_PARAMETER_OPACITY && skip_opacity) ||
+            ds_adam_learning_rate(t->adam, (size_t)g) == 0.0) {
             continue;
         }
         ds_status status = ds_adam_step(t->adam, (size_t)g, ds_parameter_values(t->cloud, g),
@@ -272,6 +284,9 @@ ds_status ds_trainer_step(ds_trainer *t, const ds_camera *camera, const ds_image
         ds_scale_regularizer_terms regular = ds_scale_regularizers(
             t->cloud, s->isotropy_weight, s->size_weight, t->gradient->log_scales);
         loss += s->isotropy_weight * regular.isotropy + s->size_weight * regular.size;
+    }
+    if (t->extra_loss) {
+        loss += t->extra_loss(t->extra_loss_context, t->cloud, t->gradient);
     }
     *report = (ds_trainer_report){
         .iteration = iteration,

@@ -62,6 +62,12 @@ ds_adam *ds_trainer_optimizer(ds_trainer *trainer);
 void ds_trainer_set_iteration(ds_trainer *trainer, int64_t iteration, uint64_t random_state);
 uint64_t ds_trainer_random_state(const ds_trainer *trainer);
 
+/* An extra loss term evaluated every step after the photometric one: adds its gradient into
+ * `gradient` (same shape as the cloud) and returns its value. */
+typedef double (*ds_trainer_extra_loss)(void *context, const ds_gaussian_cloud *cloud,
+                                        ds_gaussian_cloud *gradient);
+void ds_trainer_set_extra_loss(ds_trainer *trainer, ds_trainer_extra_loss loss, void *context);
+
 /* The adaptive density control statistics gathered since the last densification. */
 ds_densify_statistics *ds_trainer_statistics(ds_trainer *trainer);
 

@@ -204,36 +204,6 @@ static void matrix_multiply(const float *a, const float *b, float *out, int rows
     }
 }
 
-/* dL/d(quaternion) from dL/d(rotation matrix), through the normalisation q / |q|. */
-static void quaternion_gradient(const float q[4], const float dR[9], float out[4]) {
-    float norm = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-    if (!(norm > 0.0f)) {
-        out[0] = out[1] = out[2] = out[3] = 0.0f;
-        return;
-    }
-    float w = q[0] / norm, x = q[1] / norm, y = q[2] / norm, z = q[3] / norm;
-    /* dR/dw, dR/dx, dR/dy, dR/dz of the rotation matrix of a unit quaternion. */
-    const float d[4][9] = {
-        {0, -2 * z, 2 * y, 2 * z, 0, -2 * x, -2 * y, 2 * x, 0},
-        {0, 2 * y, 2 * z, 2 * y, -4 * x, -2 * w, 2 * z, 2 * w, -4 * x},
-        {-4 * y, 2 * x, 2 * w, 2 * x, 0, 2 * z, -2 * w, 2 * z, -4 * y},
-        {-4 * z, -2 * w, 2 * x, 2 * w, -4 * z, 2 * y, 2 * x, 2 * y, 0},
-    };
-    float unit_gradient[4], dot = 0.0f;
-    const float unit[4] = {w, x, y, z};
-    for (int c = 0; c < 4; c++) {
-        float sum = 0.0f;
-        for (int i = 0; i < 9; i++) {
-            sum += d[c][i] * dR[i];
-        }
-        unit_gradient[c] = sum;
-        dot += sum * unit[c];
-    }
-    for (int c = 0; c < 4; c++) {
-        out[c] = (unit_gradient[c] - unit[c] * dot) / norm;
-    }
-}
-
 static void gaussian_backward(const struct ds_rasterizer *frame, size_t i,
                               const float projected_gradient[PROJECTED_GRADIENTS],
                               ds_gaussian_cloud *gradient, float *screen_gradient) {
@@ -397,7 +367,7 @@ static void gaussian_backward(const struct ds_rasterizer *frame, size_t i,
         }
         gradient->log_scales[i * 3 + (size_t)col] = scale_gradient * scale[col];
     }
-    quaternion_gradient(cloud->rotations + i * 4, dRq, gradient->rotations + i * 4);
+    ds_quaternion_to_matrix_backward(cloud->rotations + i * 4, dRq, gradient->rotations + i * 4);
 }
 
 static void zero_gaussian(ds_gaussian_cloud *gradient, size_t i, float *screen_gradient) {

@@ -51,6 +51,36 @@ void ds_quaternion_to_matrix(const float q[4], float m[9]) {
     m[8] = 1.0f - 2.0f * (x * x + y * y);
 }
 
+void ds_quaternion_to_matrix_backward(const float q[4], const float dm[9], float out[4]) {
+    float norm = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+    if (!(norm > 0.0f)) {
+        out[0] = out[1] = out[2] = out[3] = 0.0f;
+        return;
+    }
+    float w = q[0] / norm, x = q[1] / norm, y = q[2] / norm, z = q[3] / norm;
+    /* dm/dw, dm/dx, dm/dy, dm/dz of the rotation matrix of a unit quaternion. */
+    const float d[4][9] = {
+        {0, -2 * z, 2 * y, 2 * z, 0, -2 * x, -2 * y, 2 * x, 0},
+        {0, 2 * y, 2 * z, 2 * y, -4 * x, -2 * w, 2 * z, 2 * w, -4 * x},
+        {-4 * y, 2 * x, 2 * w, 2 * x, 0, 2 * z, -2 * w, 2 * z, -4 * y},
+        {-4 * z, -2 * w, 2 * x, 2 * w, -4 * z, 2 * y, 2 * x, 2 * y, 0},
+    };
+    float unit_gradient[4], dot = 0.0f;
+    const float unit[4] = {w, x, y, z};
+    for (int c = 0; c < 4; c++) {
+        float sum = 0.0f;
+        for (int i = 0; i < 9; i++) {
+            sum += d[c][i] * dm[i];
+        }
+        unit_gradient[c] = sum;
+        dot += sum * unit[c];
+    }
+    /* Through q / |q|: only the part orthogonal to q changes the rotation. */
+    for (int c = 0; c < 4; c++) {
+        out[c] = (unit_gradient[c] - unit[c] * dot) / norm;
+    }
+}
+
 void ds_gaussian_covariance(const float log_scale[3], const float rotation[4], float cov[6]) {
     float r[9];
     ds_quaternion_to_matrix(rotation, r);

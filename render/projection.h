@@ -63,4 +63,7 @@ void ds_gaussian_covariance(const float log_scale[3], const float rotation[4], f
 /* Rotation matrix (row-major) of a quaternion (w, x, y, z), normalised first. */
 void ds_quaternion_to_matrix(const float q[4], float m[9]);
 
+/* The backward of ds_quaternion_to_matrix: dL/dq (through the normalisation) from dL/dm. */
+void ds_quaternion_to_matrix_backward(const float q[4], const float dm[9], float dq[4]);
+
 #endif

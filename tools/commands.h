@@ -8,5 +8,6 @@ int command_convert(int argc, char **argv);
 int command_render(int argc, char **argv);
 int command_fit(int argc, char **argv);
 int command_eval(int argc, char **argv);
+int command_track(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"render", "render a splat to a PNG from a camera (CPU reference rasterizer)", command_render},
     {"fit", "fit the first frame of a multi-view capture as joint and skin Gaussians", command_fit},
     {"eval", "PSNR / SSIM of a fitted model on a capture's held-out views", command_eval},
+    {"track", "track the frames after the first: joint motion and skin appearance", command_track},
 };
 
 static void print_help(FILE *out) {

@@ -8,5 +8,6 @@ int run_adam_tests(void);
 int run_learning_rate_tests(void);
 int run_raster_backward_tests(void);
 int run_fitting_tests(void);
+int run_skinning_tests(void);
 
 #endif

@@ -14,6 +14,7 @@ static const struct {
     {"learning_rate", run_learning_rate_tests},
     {"raster_backward", run_raster_backward_tests},
     {"fitting", run_fitting_tests},
+    {"skinning", run_skinning_tests},
 };
 
 int main(int argc, char **argv) {
