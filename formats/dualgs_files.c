@@ -73,8 +73,10 @@ ds_status ds_binding_decode(const uint8_t *data, size_t size, ds_binding *b) {
         !ds_byte_reader_u32le(&reader, &k)) {
         return ds_error(DS_ERR_FORMAT, "binding file header is malformed or from another version");
     }
+    /* Joints can go unused by the skin, but never vastly more than the skin's entries: a
+     * larger count is damage, and would size the joint index from a few bytes of input. */
     if (k != DS_BINDING_K || joints == 0 || count > DS_GAUSSIAN_CLOUD_MAX_COUNT ||
-        joints > DS_GAUSSIAN_CLOUD_MAX_COUNT ||
+        joints > count * DS_BINDING_K + 65536 ||
         count * DS_BINDING_K * 8 != ds_byte_reader_remaining(&reader)) {
         return ds_error(DS_ERR_FORMAT, "binding file sizes do not match its contents");
     }
