@@ -9,5 +9,6 @@ int command_render(int argc, char **argv);
 int command_fit(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_track(int argc, char **argv);
+int command_synth(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const command commands[] = {
     {"fit", "fit the first frame of a multi-view capture as joint and skin Gaussians", command_fit},
     {"eval", "PSNR / SSIM of a fitted model on a capture's held-out views", command_eval},
     {"track", "track the frames after the first: joint motion and skin appearance", command_track},
+    {"synth", "write a synthetic multi-view capture of an animated figure with known truth",
+     command_synth},
 };
 
 static void print_help(FILE *out) {

@@ -162,6 +162,49 @@ else
     echo "skipping fit and eval: $capture is absent"
 fi
 
+# ---- synth: a synthetic capture, read back by the capture reader ----
+run "help lists synth" 0 -- --help
+expect_stdout "help lists synth" "synth"
+run "synth --help" 0 -- synth --help
+expect_stdout "synth --help" "^usage: dualsplat synth OUTDIR"
+synth="$work/synth"
+run "synth test" 0 -- synth "$synth" --preset test
+expect_stdout "synth test" "^synth dance: 12 frames x 24 views \(ring\), 160x120, in [0-9.]+ s -> .*synth/image_white"
+for file in bones.json image_white/transforms.json image_white/0/0.png image_white/11/23.png; do
+    [ -s "$synth/$file" ] || fail "synth did not write $file"
+done
+pngs=$(find "$synth/image_white" -name '*.png' | wc -l)
+[ "$pngs" -eq 288 ] || fail "synth wrote $pngs images, expected 12 frames x 24 views"
+[ "$(png_size "$synth/image_white/5/17.png")" = "160x120" ] || fail "synth wrote a $(png_size "$synth/image_white/5/17.png") image"
+[ -z "$(find "$synth" -name '*.tmp')" ] || fail "synth left temporary files"
+grep -qE '"motion":[[:space:]]+"dance"' "$synth/bones.json" || fail "bones.json does not name the motion"
+run "synth again" 1 -- synth "$synth"
+expect_error_line "synth again" ".*synth: holds a capture already \(--force replaces it\)"
+run "synth force" 0 -- synth "$synth" --force --frames 2 --views 3 --size 64x48 --motion walk \
+    --rig dome --seed 7 -q
+[ -z "$out" ] || fail "synth --quiet printed: $out"
+[ ! -e "$synth/image_white/2" ] || fail "synth --force left the old capture's frame 2"
+[ ! -e "$synth/image_white/0/3.png" ] || fail "synth --force left the old capture's view 3"
+# The capture reader takes the cameras as they were written: render a splat from view 1.
+run "render synth view" 0 -- render "$data/minimal.splat" -o "$work/synth_view.png" --view 1 \
+    --capture "$synth" -q
+[ "$(png_size "$work/synth_view.png")" = "64x48" ] || fail "render --view of a synth capture is $(png_size "$work/synth_view.png")"
+run "synth bad motion" 2 -- synth "$work/synth2" --motion jump
+expect_error_line "synth bad motion" "synth: --motion must be walk, turn, wave or dance, not 'jump'"
+run "synth bad preset" 2 -- synth "$work/synth2" --preset huge
+expect_error_line "synth bad preset" "synth: --preset must be test or bench, not 'huge'"
+run "synth bad rig" 2 -- synth "$work/synth2" --rig sphere
+expect_error_line "synth bad rig" "synth: --rig must be ring or dome"
+run "synth bad size" 2 -- synth "$work/synth2" --size 160
+expect_error_line "synth bad size" "synth: --size needs WIDTHxHEIGHT, not '160'"
+run "synth bad views" 2 -- synth "$work/synth2" --views 0
+expect_error_line "synth bad views" "synth: --views must be 1-10000, not '0'"
+run "synth no folder" 2 -- synth
+expect_error_line "synth no folder" "synth: expected one OUTDIR, got 0"
+[ ! -e "$work/synth2" ] || fail "synth with bad options created its folder"
+run "synth missing parent" 1 -- synth "$work/no/such/synth"
+expect_error_line "synth missing parent" ".*no/such/synth: cannot create the output folder: No such file or directory"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI check(s) failed" >&2
     exit 1
