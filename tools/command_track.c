@@ -34,7 +34,8 @@ static const char help[] =
     "FIT_DIR is the output of `dualsplat fit` (joints.ply, skin.ply) for frame 0 of CAPTURE.\n"
     "OUTDIR receives canonical_joints.ply, canonical_skin.ply, binding.dsbind (once),\n"
     "frames/NNNNNN.dsframe per frame (transforms and appearance), frames/NNNNNN.json (held-out\n"
-    "PSNR, time) and track.json. Each frame is written when it is done: running again continues\n"
+    "PSNR, seconds of each stage) and track.json. Each frame is written when it is done: running "
+    "again continues\n"
     "after the last finished frame.\n"
     "\n"
     "options:\n"
@@ -322,10 +323,14 @@ typedef struct progress_context {
     cli_progress bar;
     int frame, frames_total, frames_done;
     const ds_track_settings *settings;
+    double fine_started; /* when the current frame's fine stage began; 0 before */
 } progress_context;
 
 static bool on_progress(void *context, const ds_track_progress *p) {
     progress_context *c = context;
+    if (p->stage == DS_TRACK_FINE && c->fine_started == 0) {
+        c->fine_started = cli_seconds();
+    }
     int64_t per_frame = c->settings->coarse_iterations + c->settings->fine_iterations;
     int64_t within =
         p->iteration + (p->stage == DS_TRACK_FINE ? c->settings->coarse_iterations : 0);
@@ -341,13 +346,14 @@ static bool on_progress(void *context, const ds_track_progress *p) {
 }
 
 /* Writes frame f's statistics and the manifest listing every frame done so far. */
-static ds_status write_statistics(const track_options *o, int frame, double psnr, double seconds,
-                                  int frame_count) {
+static ds_status write_statistics(const track_options *o, int frame, double psnr,
+                                  double coarse_seconds, double fine_seconds, int frame_count) {
     char path[4096], text[512];
     frame_path(o->output, "frames", frame, "json", path, sizeof path);
-    int length =
-        snprintf(text, sizeof text, "{\"frame\": %d, \"held_out_psnr\": %.3f, \"seconds\": %.2f}\n",
-                 frame, isnan(psnr) ? 0.0 : psnr, seconds);
+    int length = snprintf(text, sizeof text,
+                          "{\"frame\": %d, \"held_out_psnr\": %.3f, \"coarse_seconds\": %.2f, "
+                          "\"fine_seconds\": %.2f}\n",
+                          frame, isnan(psnr) ? 0.0 : psnr, coarse_seconds, fine_seconds);
     ds_status status = ds_file_write_atomic(path, text, (size_t)length);
     if (ds_failed(&status)) {
         return status;
@@ -563,6 +569,7 @@ int command_track(int argc, char **argv) {
             status = load_frame_views(coarse, fine, f, &views);
         }
         double started = cli_seconds(), psnr = NAN;
+        progress.fine_started = 0;
         if (!ds_failed(&status)) {
             progress.frame = f;
             ds_fit_views coarse_set = {views.counts[VIEWS_COARSE], views.cameras[VIEWS_COARSE],
@@ -582,9 +589,11 @@ int command_track(int argc, char **argv) {
         if (!ds_failed(&status)) {
             status = held_out_psnr(next.skin, &views, fine->background, &psnr);
         }
-        double seconds = cli_seconds() - started;
+        double finished = cli_seconds(), seconds = finished - started;
+        double fine_seconds = progress.fine_started > 0 ? finished - progress.fine_started : 0;
         if (!ds_failed(&status)) {
-            status = write_statistics(&o, f, psnr, seconds, fine->frame_count);
+            status = write_statistics(&o, f, psnr, seconds - fine_seconds, fine_seconds,
+                                      fine->frame_count);
         }
         if (ds_failed(&status)) {
             cli_progress_finish(&progress.bar);
