@@ -1,4 +1,5 @@
 #include "densification.h"
+#include "render/parallel.h"
 
 #include "render/projection.h"
 #include "render/raster_frame.h"
@@ -59,7 +60,7 @@ void ds_densify_statistics_free(ds_densify_statistics *s) {
 void ds_densify_statistics_add(ds_densify_statistics *s, const ds_rasterizer *frame,
                                const float *screen_gradient) {
     size_t n = s->count < frame->gaussian_count ? s->count : frame->gaussian_count;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (DS_PARALLEL(n))
     for (size_t i = 0; i < n; i++) {
         /* Seen: it reached at least one tile of this view. */
         uint32_t end =

@@ -92,9 +92,10 @@ static ds_trainer_settings stage_settings(int stage, double extent, int64_t iter
     s.seed = fit->seed + (uint64_t)stage;
     s.densify_until = iterations / 2;
     if (stage == DS_FIT_STAGE_JOINTS) {
-        /* METHOD.md §2.2: slow positions, round and even-sized Gaussians, opaque survivors. */
-        s.position_lr_init = 3.2e-5 * extent;
-        s.position_lr_final = 3.2e-7 * extent;
+        /* METHOD.md §2.2: round and even-sized Gaussians, opaque survivors; positions at 3DGS's
+         * rate rather than DualGS's 3.2e-5 E, which suits 30,000 steps, not a few thousand. */
+        s.position_lr_init = 1.6e-4 * extent;
+        s.position_lr_final = 1.6e-6 * extent;
         s.isotropy_weight = 0.002;
         s.size_weight = 1.0;
         s.densify.min_opacity = 0.1f;

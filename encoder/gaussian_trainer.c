@@ -1,4 +1,5 @@
 #include "gaussian_trainer.h"
+#include "render/parallel.h"
 
 #include "encoder/learning_rate.h"
 #include "encoder/photometric_loss.h"
@@ -213,7 +214,7 @@ static ds_status prepare_buffers(ds_trainer *t, const ds_camera *camera) {
 static double psnr_of(const ds_image *a, const ds_image *b) {
     size_t n = (size_t)a->width * (size_t)a->height * 3;
     double sum = 0;
-#pragma omp parallel for reduction(+ : sum) schedule(static)
+#pragma omp parallel for reduction(+ : sum) schedule(static) if (DS_PARALLEL(n / 16))
     for (size_t i = 0; i < n; i++) {
         double x = a->pixels[i] < 0 ? 0 : (a->pixels[i] > 1 ? 1 : a->pixels[i]);
         double d = x - b->pixels[i];

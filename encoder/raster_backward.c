@@ -9,6 +9,7 @@
  * Derivatives are those of the forward function as computed, including where it clamps (alpha
  * at 0.99, the Jacobian's frustum limits, colours at 0). */
 #include "raster_backward.h"
+#include "render/parallel.h"
 
 #include "render/raster_frame.h"
 #include "render/spherical_harmonics.h"
@@ -440,7 +441,7 @@ ds_status ds_rasterize_backward(ds_raster_backward *backward, const ds_rasterize
     }
     size_t n = frame->gaussian_count;
     const float *entry_gradients = backward->entry_gradients;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (DS_PARALLEL(n))
     for (size_t i = 0; i < n; i++) {
         uint32_t begin = frame->touched[i];
         uint32_t end = i + 1 < n ? frame->touched[i + 1] : (uint32_t)frame->entry_count;

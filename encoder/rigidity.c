@@ -1,4 +1,5 @@
 #include "rigidity.h"
+#include "render/parallel.h"
 
 #include "render/projection.h"
 
@@ -21,7 +22,7 @@ double ds_rigidity_evaluate(ds_rigidity *r, const ds_neighbor_graph *graph,
     float *residuals = r->residuals;
     double energy = 0.0;
     /* Pass 1, per point i: its residuals, and the gradient of its own position and rotation. */
-#pragma omp parallel for reduction(+ : energy) schedule(static)
+#pragma omp parallel for reduction(+ : energy) schedule(static) if (DS_PARALLEL(graph->count))
     for (size_t i = 0; i < graph->count; i++) {
         const float *q = rotations + i * 4, *previous = previous_rotations + i * 4;
         const float conjugate[4] = {previous[0], -previous[1], -previous[2], -previous[3]};
@@ -72,7 +73,7 @@ double ds_rigidity_evaluate(ds_rigidity *r, const ds_neighbor_graph *graph,
         }
     }
     /* Pass 2, per point j: what it owes as the neighbour of others. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (DS_PARALLEL(graph->count))
     for (size_t j = 0; j < graph->count; j++) {
         float dx[3] = {0, 0, 0};
         for (uint32_t e = graph->starts[j]; e < graph->starts[j + 1]; e++) {

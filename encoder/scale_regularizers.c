@@ -1,4 +1,5 @@
 #include "scale_regularizers.h"
+#include "render/parallel.h"
 
 #include <math.h>
 
@@ -14,13 +15,13 @@ ds_scale_regularizer_terms ds_scale_regularizers(const ds_gaussian_cloud *cloud,
         return terms;
     }
     double scale_sum = 0;
-#pragma omp parallel for reduction(+ : scale_sum) schedule(static)
+#pragma omp parallel for reduction(+ : scale_sum) schedule(static) if (DS_PARALLEL(n))
     for (size_t i = 0; i < n * 3; i++) {
         scale_sum += exp(cloud->log_scales[i]);
     }
     double mean_scale = scale_sum / (double)(n * 3);
     double isotropy = 0, size = 0;
-#pragma omp parallel for reduction(+ : isotropy, size) schedule(static)
+#pragma omp parallel for reduction(+ : isotropy, size) schedule(static) if (DS_PARALLEL(n))
     for (size_t i = 0; i < n; i++) {
         const float *log_scale = cloud->log_scales + i * 3;
         double s[3];

@@ -1,4 +1,5 @@
 #include "skinning.h"
+#include "render/parallel.h"
 
 #include "encoder/neighbors.h"
 #include "render/projection.h"
@@ -89,7 +90,7 @@ ds_status ds_skin_deform_backward(const float *canonical_positions,
     }
     int k = binding->k;
     /* Joint by joint, over the skin entries that use it: no two threads share a sum. */
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (DS_PARALLEL(binding->count))
     for (size_t j = 0; j < transforms->count; j++) {
         float dm[9] = {0}, dq_unit[4] = {0}, dt[3] = {0};
         for (uint32_t e = binding->starts[j]; e < binding->starts[j + 1]; e++) {

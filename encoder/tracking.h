@@ -25,7 +25,7 @@ typedef struct ds_track_settings {
     float background[3];
     float binding_length;   /* l of the weights exp(-d^2 / l^2); 0: 0.02 m on HiFi4G's scale */
     double coarse_rigidity; /* 0.05 */
-    double fine_rigidity;   /* 0.001 */
+    double fine_rigidity;   /* 0.01 */
     double color_temporal;  /* weight of ||f_dc - f_dc'|| + ||f_rest - f_rest'|| (1e-5) */
     double shape_temporal;  /* weight of ||opacity - opacity'|| + ||scale - scale'|| (3e-8) */
     double coarse_position_lr, coarse_rotation_lr; /* positions times E */

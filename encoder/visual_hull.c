@@ -8,7 +8,7 @@ ds_visual_hull_settings ds_visual_hull_default_settings(void) {
     return (ds_visual_hull_settings){
         .resolution = 128,
         .threshold = 0.04f,
-        .dilation = 2,
+        .dilation = 0.0025f,
         .allowed_misses = 1,
         .min_seen = 0.5f,
         .max_points = 60000,
@@ -272,7 +272,8 @@ ds_status ds_visual_hull(const ds_camera *cameras, const ds_image *images, size_
     }
     ds_status status = ds_ok();
     for (size_t i = 0; i < views && !ds_failed(&status); i++) {
-        masks[i] = silhouette(&images[i], background, settings->threshold, settings->dilation);
+        int dilation = (int)lroundf(settings->dilation * (float)images[i].width);
+        masks[i] = silhouette(&images[i], background, settings->threshold, dilation);
         if (!masks[i]) {
             status = ds_error(DS_ERR_NO_MEMORY, "cannot allocate silhouettes");
         }

@@ -14,7 +14,8 @@ typedef struct ds_visual_hull_settings {
     int resolution;        /* voxels along the longest side of the final grid */
     float threshold;       /* a pixel is the subject when a channel differs from the background
                               by more than this */
-    int dilation;          /* grow silhouettes by this many pixels (calibration slack) */
+    float dilation;        /* grow silhouettes by this fraction of the image width
+                              (calibration slack: 0.0025 is 2 pixels at 960 wide) */
     int allowed_misses;    /* views that may see a voxel outside the silhouette and keep it */
     float min_seen;        /* fraction of the views that must see a voxel at all: space near
                               one camera, which the others cannot judge, is not the subject */

@@ -43,7 +43,7 @@ static const char help[] =
     "  -o, --output DIR        where to write (required)\n"
     "  --frames A:B            track frames A to B (inclusive; A: to the end; default 1:)\n"
     "  --coarse-iterations N   coarse steps per frame (default 300)\n"
-    "  --fine-iterations N     fine steps per frame (default 600)\n"
+    "  --fine-iterations N     fine steps per frame (default 800)\n"
     "  --max-width W           track at most W pixels wide (default 960, as fit)\n"
     "  --scale S               resolution scale of the images, (0, 1] (default 1)\n"
     "  --coarse-scale S        resolution of the coarse stage relative to the fine (0.5)\n"
@@ -51,6 +51,10 @@ static const char help[] =
     "  --export-ply            also write ply/NNNNNN.ply: each frame's skin as INRIA .ply\n"
     "  --binding-length L      l of the skin weights exp(-d^2/l^2) in scene units (default\n"
     "                          0.02 m scaled by the camera rig's size relative to HiFi4G's)\n"
+    "  --coarse-rigidity W     weight of the joints' rigidity term (default 0.05)\n"
+    "  --fine-rigidity W       weight of the skin's rigidity term (default 0.01)\n"
+    "  --coarse-lr R           joint position learning rate, times E (default 1.6e-4)\n"
+    "  --fine-lr R             joint translation learning rate, times E (default 1.6e-4)\n"
     "  --seed N                random seed (default 1)\n"
     "  --threads N             worker threads (default: all cores)\n"
     "  -q, --quiet             no progress display\n"
@@ -107,6 +111,10 @@ static int parse(int argc, char **argv, track_options *o) {
         {"holdout-every", required_argument, NULL, 'H'},
         {"export-ply", no_argument, NULL, 'e'},
         {"binding-length", required_argument, NULL, 'l'},
+        {"coarse-rigidity", required_argument, NULL, 'A'},
+        {"fine-rigidity", required_argument, NULL, 'B'},
+        {"coarse-lr", required_argument, NULL, 'L'},
+        {"fine-lr", required_argument, NULL, 'M'},
         {"seed", required_argument, NULL, 'S'},
         {"threads", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
@@ -178,6 +186,18 @@ static int parse(int argc, char **argv, track_options *o) {
                                        optarg);
             }
             o->settings.binding_length = (float)value;
+            break;
+        case 'A':
+        case 'B':
+        case 'L':
+        case 'M':
+            if (!cli_parse_numbers(optarg, 1, &value) || value < 0) {
+                return cli_usage_error("track", "'%s' is not a non-negative number", optarg);
+            }
+            *(option == 'A'   ? &o->settings.coarse_rigidity
+              : option == 'B' ? &o->settings.fine_rigidity
+              : option == 'L' ? &o->settings.coarse_position_lr
+                              : &o->settings.fine_translation_lr) = value;
             break;
         case 'S':
             if (!cli_parse_int(optarg, 0, 0x7fffffff, &number)) {

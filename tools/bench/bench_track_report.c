@@ -70,10 +70,11 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/canonical_joints.ply", directory);
     ds_gaussian_cloud *joints;
     check(ds_splat_file_load(path, &joints, NULL), path);
-    /* Joint Gaussians within 3% of the figure's size of a part's surface are measured. */
+    /* Joint Gaussians within 1.5% of the figure's size (3.5 cm on the synthetic figure) of a
+     * part's surface are measured: farther ones cannot be told apart from neighbouring parts. */
     double size = ds_truth_figure_size(&truth);
     ds_truth_anchors anchors;
-    check(ds_truth_anchor(&truth, joints->positions, joints->count, 0.03 * size, &anchors),
+    check(ds_truth_anchor(&truth, joints->positions, joints->count, 0.015 * size, &anchors),
           "anchor");
     float *positions = malloc(joints->count * 3 * sizeof *positions);
     int capacity = truth.frame_count;
@@ -136,18 +137,27 @@ int main(int argc, char **argv) {
         ds_joint_transforms_free(&transforms);
         ds_gaussian_cloud_free(appearance);
     }
-    /* Frame 0's PSNR: the fit's held-out PSNR, from fit.json beside the track folder if any;
-     * else the first tracked frame's. */
-    snprintf(path, sizeof path, "%s/../fit/fit.json", directory);
+    /* Frame 0's PSNR: the held-out PSNR of the fit named in track.json. */
+    snprintf(path, sizeof path, "%s/track.json", directory);
     uint8_t *text;
     size_t text_size;
-    ds_status read = ds_file_read_all(path, 1 << 16, &text, &text_size);
+    ds_status read = ds_file_read_all(path, 1 << 24, &text, &text_size);
     if (!ds_failed(&read)) {
-        cJSON *fit = cJSON_ParseWithLength((const char *)text, text_size);
-        const cJSON *value = cJSON_GetObjectItemCaseSensitive(fit, "held_out_psnr");
-        first_psnr = cJSON_IsNumber(value) ? value->valuedouble : NAN;
-        cJSON_Delete(fit);
+        cJSON *manifest = cJSON_ParseWithLength((const char *)text, text_size);
         free(text);
+        const cJSON *fit = cJSON_GetObjectItemCaseSensitive(manifest, "fit");
+        if (cJSON_IsString(fit)) {
+            snprintf(path, sizeof path, "%s/fit.json", fit->valuestring);
+            read = ds_file_read_all(path, 1 << 16, &text, &text_size);
+            if (!ds_failed(&read)) {
+                cJSON *summary = cJSON_ParseWithLength((const char *)text, text_size);
+                const cJSON *value = cJSON_GetObjectItemCaseSensitive(summary, "held_out_psnr");
+                first_psnr = cJSON_IsNumber(value) ? value->valuedouble : NAN;
+                cJSON_Delete(summary);
+                free(text);
+            }
+        }
+        cJSON_Delete(manifest);
     }
     if (count > 0) {
         psnr[0] = isnan(first_psnr) ? (count > 1 ? psnr[1] : 0) : first_psnr;
