@@ -1,4 +1,5 @@
 #include "rasterizer.h"
+#include "parallel.h"
 #include "rasterizer_internal.h"
 
 #include <omp.h>
@@ -142,7 +143,7 @@ ds_status ds_rasterize(ds_rasterizer *r, const ds_gaussian_cloud *cloud, const d
     }
     const ds_projection_camera *projection = &r->camera;
     bool antialiased = settings->antialiased;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (DS_PARALLEL(cloud->count))
     for (size_t i = 0; i < cloud->count; i++) {
         ds_project_gaussian(cloud, i, projection, sh_degree, antialiased, &r->projected[i]);
     }

@@ -1,4 +1,5 @@
 #include "skinning.h"
+#include "parallel.h"
 
 #include "projection.h"
 
@@ -54,7 +55,7 @@ ds_status ds_skin_deform(const float *canonical_positions, const float *canonica
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate joint frames");
     }
     int k = binding->k;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (DS_PARALLEL(binding->count))
     for (size_t i = 0; i < binding->count; i++) {
         const float *x0 = canonical_positions + i * 3;
         const uint32_t *joints = binding->joints + i * (size_t)k;

@@ -5,6 +5,7 @@
  * but only put a Gaussian in tiles its footprint reaches: where alpha can reach 1/255, i.e.
  * q(d) <= 2 ln(255 opacity). Tiles dropped that way hold no pixel the Gaussian would have
  * composited, so the image is the reference's, with far fewer pairs to composite. */
+#include "parallel.h"
 #include "rasterizer_internal.h"
 
 #include <math.h>
@@ -131,7 +132,7 @@ ds_status ds_bin_tiles(struct ds_rasterizer *frame) {
 
     /* 1. How many tiles each Gaussian touches, and its offset in the per-Gaussian tile lists. */
     size_t square_total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : square_total)
+#pragma omp parallel for schedule(static) reduction(+ : square_total) if (DS_PARALLEL(n))
     for (size_t i = 0; i < n; i++) {
         touched[i] = touched_tiles(&projected[i], tiles_x, tiles_y, NULL);
         square_total += square_tiles(&projected[i], tiles_x, tiles_y);
@@ -168,7 +169,7 @@ ds_status ds_bin_tiles(struct ds_rasterizer *frame) {
 
     /* 2. The tiles themselves, each Gaussian at its offset. */
     uint32_t *gaussian_tiles = frame->gaussian_tiles;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (DS_PARALLEL(n))
     for (size_t i = 0; i < n; i++) {
         touched_tiles(&projected[i], tiles_x, tiles_y, gaussian_tiles + touched[i]);
     }
