@@ -1,5 +1,6 @@
 /* dualsplat eval: quality of a fitted model on the views it was not trained on. */
 #define _POSIX_C_SOURCE 200809L
+#include "capture_views.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -37,8 +38,8 @@ static const char help[] =
 
 typedef struct eval_options {
     const char *model, *capture, *output;
-    int frame, max_width, holdout_every;
-    double scale;
+    int frame;
+    cli_capture_choice choice;
     bool all_views;
 } eval_options;
 
@@ -53,7 +54,7 @@ static int parse(int argc, char **argv, eval_options *o) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (eval_options){.max_width = 960, .holdout_every = 8, .scale = 1.0};
+    *o = (eval_options){.choice = {.scale = 1.0, .max_width = 960, .holdout_every = 8}};
     optind = 0;
     int option;
     while ((option = cli_next_option("eval", argc, argv, "o:h", options)) != -1) {
@@ -69,11 +70,12 @@ static int parse(int argc, char **argv, eval_options *o) {
                 return cli_usage_error("eval", "'%s' is not a valid number here", optarg);
             }
             *(option == 'f'   ? &o->frame
-              : option == 'w' ? &o->max_width
-                              : &o->holdout_every) = (int)number;
+              : option == 'w' ? &o->choice.max_width
+                              : &o->choice.holdout_every) = (int)number;
             break;
         case 's':
-            if (!cli_parse_numbers(optarg, 1, &o->scale) || o->scale <= 0 || o->scale > 1) {
+            if (!cli_parse_numbers(optarg, 1, &o->choice.scale) || o->choice.scale <= 0 ||
+                o->choice.scale > 1) {
                 return cli_usage_error("eval", "--scale must be in (0, 1], not '%s'", optarg);
             }
             break;
@@ -140,12 +142,8 @@ int command_eval(int argc, char **argv) {
     if (ds_failed(&status)) {
         return cli_fail(model_path, &status);
     }
-    ds_capture_options options = ds_capture_default_options();
-    options.scale = o.scale;
-    options.max_width = o.max_width;
-    options.holdout_every = o.holdout_every;
     ds_capture *capture;
-    status = ds_capture_open(o.capture, &options, &capture);
+    status = cli_capture_open(o.capture, &o.choice, 0, &capture);
     if (ds_failed(&status)) {
         ds_gaussian_cloud_free(model);
         return cli_fail(o.capture, &status);

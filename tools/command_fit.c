@@ -1,5 +1,6 @@
 /* dualsplat fit: the first frame of a capture as DualGS joint and skin Gaussians. */
 #define _POSIX_C_SOURCE 200809L
+#include "capture_views.h"
 #include "cli.h"
 #include "commands.h"
 #include "progress.h"
@@ -63,8 +64,9 @@ static void request_stop(int signal_number) {
 
 typedef struct fit_options {
     const char *capture, *output;
-    int frame, max_width, holdout_every, threads;
-    double scale, joint_scale;
+    int frame, threads;
+    cli_capture_choice choice;
+    double joint_scale;
     bool restart, quiet;
     ds_fit_settings settings;
 } fit_options;
@@ -87,9 +89,7 @@ static int parse(int argc, char **argv, fit_options *o) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (fit_options){.max_width = 960,
-                       .holdout_every = 8,
-                       .scale = 1.0,
+    *o = (fit_options){.choice = {.scale = 1.0, .max_width = 960, .holdout_every = 8},
                        .joint_scale = 0.5,
                        .settings = ds_fit_default_settings()};
     optind = 0;
@@ -110,7 +110,7 @@ static int parse(int argc, char **argv, fit_options *o) {
             if (!cli_parse_int(optarg, 16, 16384, &number)) {
                 return cli_usage_error("fit", "--max-width must be 16-16384, not '%s'", optarg);
             }
-            o->max_width = (int)number;
+            o->choice.max_width = (int)number;
             break;
         case 's':
         case 'j': {
@@ -119,7 +119,7 @@ static int parse(int argc, char **argv, fit_options *o) {
                 return cli_usage_error("fit", "%s must be in (0, 1], not '%s'",
                                        option == 's' ? "--scale" : "--joint-scale", optarg);
             }
-            *(option == 's' ? &o->scale : &o->joint_scale) = value;
+            *(option == 's' ? &o->choice.scale : &o->joint_scale) = value;
             break;
         }
         case 'J':
@@ -141,7 +141,7 @@ static int parse(int argc, char **argv, fit_options *o) {
             if (!cli_parse_int(optarg, 0, 1000000, &number)) {
                 return cli_usage_error("fit", "--holdout-every needs a number, not '%s'", optarg);
             }
-            o->holdout_every = (int)number;
+            o->choice.holdout_every = (int)number;
             break;
         case 'r':
             if (!cli_parse_int(optarg, 0, 0x7fffffff, &number)) {
@@ -178,60 +178,6 @@ static int parse(int argc, char **argv, fit_options *o) {
     return CLI_EXIT_OK;
 }
 
-/* Training (or held-out) views of one frame at one resolution. */
-typedef struct loaded_views {
-    size_t count;
-    ds_camera *cameras;
-    ds_image *images;
-    size_t *indices; /* view index in the capture */
-} loaded_views;
-
-static void free_views(loaded_views *views) {
-    for (size_t i = 0; i < views->count; i++) {
-        ds_image_free(&views->images[i]);
-    }
-    free(views->cameras);
-    free(views->images);
-    free(views->indices);
-    *views = (loaded_views){0};
-}
-
-static ds_status load_views(const ds_capture *capture, int frame, bool held_out,
-                            loaded_views *views) {
-    *views = (loaded_views){0};
-    size_t n = capture->view_count;
-    views->cameras = calloc(n, sizeof *views->cameras);
-    views->images = calloc(n, sizeof *views->images);
-    views->indices = calloc(n, sizeof *views->indices);
-    if (!views->cameras || !views->images || !views->indices) {
-        free_views(views);
-        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate views");
-    }
-    for (size_t v = 0; v < n; v++) {
-        if (capture->views[v].held_out != held_out) {
-            continue;
-        }
-        ds_status status = ds_capture_load_image(capture, v, frame, &views->images[views->count]);
-        if (ds_failed(&status)) {
-            free_views(views);
-            return status;
-        }
-        views->cameras[views->count] = capture->views[v].camera;
-        views->indices[views->count] = v;
-        views->count++;
-    }
-    return ds_ok();
-}
-
-static ds_status open_capture(const fit_options *o, double scale, int max_width,
-                              ds_capture **capture) {
-    ds_capture_options options = ds_capture_default_options();
-    options.scale = scale;
-    options.max_width = max_width;
-    options.holdout_every = o->holdout_every;
-    return ds_capture_open(o->capture, &options, capture);
-}
-
 typedef struct progress_context {
     cli_progress bar;
     int64_t total_steps, joint_steps;
@@ -248,38 +194,6 @@ static bool on_progress(void *context, const ds_fit_progress *p) {
                         p->stage == DS_FIT_STAGE_JOINTS ? "fit 1/2 joints" : "fit 2/2 skin",
                         (double)done / (double)c->total_steps, detail, false);
     return !stop_requested;
-}
-
-/* PSNR of the skin rendered from every held-out view; NAN when there are none. */
-static ds_status held_out_psnr(const ds_gaussian_cloud *skin, const loaded_views *views,
-                               const float background[3], double *mean_psnr) {
-    *mean_psnr = NAN;
-    if (views->count == 0) {
-        return ds_ok();
-    }
-    ds_rasterizer *rasterizer;
-    ds_status status = ds_rasterizer_create(&rasterizer);
-    double sum = 0;
-    for (size_t i = 0; i < views->count && !ds_failed(&status); i++) {
-        ds_image render;
-        status = ds_image_create(views->cameras[i].width, views->cameras[i].height, &render);
-        ds_raster_settings settings = {.sh_degree = -1};
-        memcpy(settings.background, background, sizeof settings.background);
-        if (!ds_failed(&status)) {
-            status = ds_rasterize(rasterizer, skin, &views->cameras[i], &settings, &render);
-        }
-        double psnr = 0;
-        if (!ds_failed(&status)) {
-            status = ds_image_psnr(&render, &views->images[i], &psnr);
-        }
-        sum += psnr;
-        ds_image_free(&render);
-    }
-    ds_rasterizer_free(rasterizer);
-    if (!ds_failed(&status)) {
-        *mean_psnr = sum / (double)views->count;
-    }
-    return status;
 }
 
 static ds_status write_summary(const char *path, const fit_options *o, const ds_capture *capture,
@@ -315,7 +229,7 @@ int command_fit(int argc, char **argv) {
         return CLI_EXIT_FAILURE;
     }
     ds_capture *capture = NULL, *joint_capture = NULL;
-    ds_status status = open_capture(&o, o.scale, o.max_width, &capture);
+    ds_status status = cli_capture_open(o.capture, &o.choice, 0, &capture);
     if (ds_failed(&status)) {
         return cli_fail(o.capture, &status);
     }
@@ -327,16 +241,17 @@ int command_fit(int argc, char **argv) {
     }
     /* The joint stage sees the same views at a fraction of the resolution. */
     int skin_width = capture->views[0].camera.width;
-    status = open_capture(&o, o.scale, (int)(skin_width * o.joint_scale + 0.5), &joint_capture);
-    loaded_views skin_views = {0}, joint_views = {0}, held_out = {0};
+    status = cli_capture_open(o.capture, &o.choice, (int)(skin_width * o.joint_scale + 0.5),
+                              &joint_capture);
+    cli_views skin_views = {0}, joint_views = {0}, held_out = {0};
     if (!ds_failed(&status)) {
-        status = load_views(capture, o.frame, false, &skin_views);
+        status = cli_views_load(capture, o.frame, false, &skin_views);
     }
     if (!ds_failed(&status)) {
-        status = load_views(joint_capture, o.frame, false, &joint_views);
+        status = cli_views_load(joint_capture, o.frame, false, &joint_views);
     }
     if (!ds_failed(&status)) {
-        status = load_views(capture, o.frame, true, &held_out);
+        status = cli_views_load(capture, o.frame, true, &held_out);
     }
     if (ds_failed(&status)) {
         result = cli_fail(o.capture, &status);
@@ -362,8 +277,8 @@ int command_fit(int argc, char **argv) {
         struct sigaction action = {.sa_handler = request_stop}, previous;
         sigemptyset(&action.sa_mask);
         sigaction(SIGINT, &action, &previous);
-        ds_fit_views joint_set = {joint_views.count, joint_views.cameras, joint_views.images};
-        ds_fit_views skin_set = {skin_views.count, skin_views.cameras, skin_views.images};
+        ds_fit_views joint_set = cli_views_for_fitting(&joint_views);
+        ds_fit_views skin_set = cli_views_for_fitting(&skin_views);
         status = ds_fit_first_frame(&joint_set, &skin_set, &o.settings, on_progress, &progress,
                                     &joints, &skin);
         sigaction(SIGINT, &previous, NULL);
@@ -379,7 +294,7 @@ int command_fit(int argc, char **argv) {
             status = ds_splat_file_save(skin_path, skin, NULL);
         }
         if (!ds_failed(&status)) {
-            status = held_out_psnr(skin, &held_out, capture->background, &psnr);
+            status = cli_mean_psnr(skin, &held_out, capture->background, &psnr);
         }
         if (!ds_failed(&status)) {
             status = write_summary(summary_path, &o, capture, joints, skin, seconds, psnr,
@@ -401,9 +316,9 @@ int command_fit(int argc, char **argv) {
     }
     ds_gaussian_cloud_free(joints);
     ds_gaussian_cloud_free(skin);
-    free_views(&skin_views);
-    free_views(&joint_views);
-    free_views(&held_out);
+    cli_views_free(&skin_views);
+    cli_views_free(&joint_views);
+    cli_views_free(&held_out);
     ds_capture_free(joint_capture);
     ds_capture_free(capture);
     return result;

@@ -1,5 +1,6 @@
 /* dualsplat track: DualGS tracking of a capture's frames after the fitted first frame. */
 #define _POSIX_C_SOURCE 200809L
+#include "capture_views.h"
 #include "cli.h"
 #include "commands.h"
 #include "progress.h"
@@ -70,8 +71,9 @@ static void request_stop(int signal_number) {
 typedef struct track_options {
     const char *capture, *fit, *output;
     int first, last; /* last < 0: to the end */
-    int max_width, holdout_every, threads;
-    double scale, coarse_scale;
+    int threads;
+    cli_capture_choice choice;
+    double coarse_scale;
     bool export_ply, quiet;
     ds_track_settings settings;
 } track_options;
@@ -123,9 +125,7 @@ static int parse(int argc, char **argv, track_options *o) {
     };
     *o = (track_options){.first = 1,
                          .last = -1,
-                         .max_width = 960,
-                         .holdout_every = 8,
-                         .scale = 1.0,
+                         .choice = {.scale = 1.0, .max_width = 960, .holdout_every = 8},
                          .coarse_scale = 0.5,
                          .settings = ds_track_default_settings()};
     optind = 0;
@@ -161,7 +161,7 @@ static int parse(int argc, char **argv, track_options *o) {
             if (!cli_parse_int(optarg, 16, 16384, &number)) {
                 return cli_usage_error("track", "--max-width must be 16-16384, not '%s'", optarg);
             }
-            o->max_width = (int)number;
+            o->choice.max_width = (int)number;
             break;
         case 's':
         case 'c':
@@ -169,13 +169,13 @@ static int parse(int argc, char **argv, track_options *o) {
                 return cli_usage_error("track", "%s must be in (0, 1], not '%s'",
                                        option == 's' ? "--scale" : "--coarse-scale", optarg);
             }
-            *(option == 's' ? &o->scale : &o->coarse_scale) = value;
+            *(option == 's' ? &o->choice.scale : &o->coarse_scale) = value;
             break;
         case 'H':
             if (!cli_parse_int(optarg, 0, 1000000, &number)) {
                 return cli_usage_error("track", "--holdout-every needs a number, not '%s'", optarg);
             }
-            o->holdout_every = (int)number;
+            o->choice.holdout_every = (int)number;
             break;
         case 'e':
             o->export_ply = true;
@@ -236,50 +236,29 @@ static int parse(int argc, char **argv, track_options *o) {
 
 /* The views of one frame: training views at the two resolutions, and held-out views. */
 typedef struct frame_views {
-    size_t counts[3];
-    ds_camera *cameras[3];
-    ds_image *images[3];
+    cli_views coarse, fine, held_out;
 } frame_views;
 
-enum { VIEWS_COARSE, VIEWS_FINE, VIEWS_HELD_OUT };
-
 static void free_frame_views(frame_views *v) {
-    for (int s = 0; s < 3; s++) {
-        for (size_t i = 0; i < v->counts[s]; i++) {
-            ds_image_free(&v->images[s][i]);
-        }
-        free(v->cameras[s]);
-        free(v->images[s]);
-    }
-    memset(v, 0, sizeof *v);
+    cli_views_free(&v->coarse);
+    cli_views_free(&v->fine);
+    cli_views_free(&v->held_out);
 }
 
 static ds_status load_frame_views(const ds_capture *coarse, const ds_capture *fine, int frame,
                                   frame_views *v) {
     memset(v, 0, sizeof *v);
-    const ds_capture *sources[3] = {coarse, fine, fine};
-    for (int s = 0; s < 3; s++) {
-        size_t n = sources[s]->view_count;
-        v->cameras[s] = calloc(n, sizeof(ds_camera));
-        v->images[s] = calloc(n, sizeof(ds_image));
-        if (!v->cameras[s] || !v->images[s]) {
-            free_frame_views(v);
-            return ds_error(DS_ERR_NO_MEMORY, "cannot allocate views");
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (sources[s]->views[i].held_out != (s == VIEWS_HELD_OUT)) {
-                continue;
-            }
-            ds_status status =
-                ds_capture_load_image(sources[s], i, frame, &v->images[s][v->counts[s]]);
-            if (ds_failed(&status)) {
-                free_frame_views(v);
-                return status;
-            }
-            v->cameras[s][v->counts[s]++] = sources[s]->views[i].camera;
-        }
+    ds_status status = cli_views_load(coarse, frame, false, &v->coarse);
+    if (!ds_failed(&status)) {
+        status = cli_views_load(fine, frame, false, &v->fine);
     }
-    return ds_ok();
+    if (!ds_failed(&status)) {
+        status = cli_views_load(fine, frame, true, &v->held_out);
+    }
+    if (ds_failed(&status)) {
+        free_frame_views(v);
+    }
+    return status;
 }
 
 static void frame_path(const char *directory, const char *folder, int frame, const char *extension,
@@ -304,39 +283,6 @@ static ds_status load_frame(const ds_track_model *model, const char *path, int e
     }
     return ds_skin_deform(model->skin->positions, model->skin->rotations, &model->binding,
                           &frame->transforms, frame->skin->positions, frame->skin->rotations);
-}
-
-static ds_status held_out_psnr(const ds_gaussian_cloud *skin, const frame_views *views,
-                               const float background[3], double *psnr) {
-    *psnr = NAN;
-    size_t n = views->counts[VIEWS_HELD_OUT];
-    if (n == 0) {
-        return ds_ok();
-    }
-    ds_rasterizer *rasterizer;
-    ds_status status = ds_rasterizer_create(&rasterizer);
-    double sum = 0;
-    for (size_t i = 0; i < n && !ds_failed(&status); i++) {
-        const ds_camera *camera = &views->cameras[VIEWS_HELD_OUT][i];
-        ds_image render;
-        status = ds_image_create(camera->width, camera->height, &render);
-        ds_raster_settings settings = {.sh_degree = -1};
-        memcpy(settings.background, background, sizeof settings.background);
-        double value = 0;
-        if (!ds_failed(&status)) {
-            status = ds_rasterize(rasterizer, skin, camera, &settings, &render);
-        }
-        if (!ds_failed(&status)) {
-            status = ds_image_psnr(&render, &views->images[VIEWS_HELD_OUT][i], &value);
-        }
-        sum += value;
-        ds_image_free(&render);
-    }
-    ds_rasterizer_free(rasterizer);
-    if (!ds_failed(&status)) {
-        *psnr = sum / (double)n;
-    }
-    return status;
 }
 
 typedef struct progress_context {
@@ -473,17 +419,12 @@ static ds_status write_canonical(const track_options *o, const ds_track_model *m
 }
 
 static ds_status open_captures(const track_options *o, ds_capture **fine, ds_capture **coarse) {
-    ds_capture_options options = ds_capture_default_options();
-    options.scale = o->scale;
-    options.max_width = o->max_width;
-    options.holdout_every = o->holdout_every;
-    ds_status status = ds_capture_open(o->capture, &options, fine);
+    ds_status status = cli_capture_open(o->capture, &o->choice, 0, fine);
     if (ds_failed(&status)) {
         return status;
     }
-    options.max_width = (int)((*fine)->views[0].camera.width * o->coarse_scale + 0.5);
-    options.max_width = options.max_width < 16 ? 16 : options.max_width;
-    return ds_capture_open(o->capture, &options, coarse);
+    int coarse_width = (int)((*fine)->views[0].camera.width * o->coarse_scale + 0.5);
+    return cli_capture_open(o->capture, &o->choice, coarse_width < 16 ? 16 : coarse_width, coarse);
 }
 
 static ds_status load_model(const track_options *o, const ds_capture *capture,
@@ -592,10 +533,8 @@ int command_track(int argc, char **argv) {
         progress.fine_started = 0;
         if (!ds_failed(&status)) {
             progress.frame = f;
-            ds_fit_views coarse_set = {views.counts[VIEWS_COARSE], views.cameras[VIEWS_COARSE],
-                                       views.images[VIEWS_COARSE]};
-            ds_fit_views fine_set = {views.counts[VIEWS_FINE], views.cameras[VIEWS_FINE],
-                                     views.images[VIEWS_FINE]};
+            ds_fit_views coarse_set = cli_views_for_fitting(&views.coarse);
+            ds_fit_views fine_set = cli_views_for_fitting(&views.fine);
             status = ds_track_next(model, &previous, have_older ? &older : NULL, &coarse_set,
                                    &fine_set, &o.settings, on_progress, &progress, &next);
         }
@@ -607,7 +546,7 @@ int command_track(int argc, char **argv) {
             status = ds_splat_file_save(path, next.skin, NULL);
         }
         if (!ds_failed(&status)) {
-            status = held_out_psnr(next.skin, &views, fine->background, &psnr);
+            status = cli_mean_psnr(next.skin, &views.held_out, fine->background, &psnr);
         }
         double finished = cli_seconds(), seconds = finished - started;
         double fine_seconds = progress.fine_started > 0 ? finished - progress.fine_started : 0;
