@@ -1,0 +1,2 @@
+/* k-means (being written). */
+typedef int ds_unused_kmeans;
