@@ -128,6 +128,85 @@ ds_status ds_file_write_atomic(const char *path, const void *data, size_t size) 
     return status;
 }
 
+ds_status ds_atomic_file_open(const char *path, ds_atomic_file *file) {
+    size_t path_length = strlen(path);
+    file->fd = -1;
+    file->path = strdup(path);
+    file->temporary = malloc(path_length + 5);
+    if (!file->path || !file->temporary) {
+        ds_atomic_file_abort(file);
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate a file name");
+    }
+    memcpy(file->temporary, path, path_length);
+    memcpy(file->temporary + path_length, ".tmp", 5);
+    file->fd = open(file->temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (file->fd < 0) {
+        ds_status status =
+            ds_error(DS_ERR_IO, "cannot create a file beside it: %s", strerror(errno));
+        ds_atomic_file_abort(file);
+        return status;
+    }
+    return ds_ok();
+}
+
+ds_status ds_atomic_file_write(ds_atomic_file *file, const void *data, size_t size) {
+    return write_fully(file->fd, data, size);
+}
+
+ds_status ds_atomic_file_write_at(ds_atomic_file *file, uint64_t offset, const void *data,
+                                  size_t size) {
+    const uint8_t *bytes = data;
+    while (size > 0) {
+        ssize_t wrote = pwrite(file->fd, bytes, size, (off_t)offset);
+        if (wrote < 0 && errno == EINTR) {
+            continue;
+        }
+        if (wrote < 0) {
+            return ds_error(DS_ERR_IO, "write failed: %s", strerror(errno));
+        }
+        bytes += wrote;
+        size -= (size_t)wrote;
+        offset += (uint64_t)wrote;
+    }
+    return ds_ok();
+}
+
+ds_status ds_atomic_file_commit(ds_atomic_file *file) {
+    ds_status status = ds_ok();
+    if (fsync(file->fd) != 0) {
+        status = ds_error(DS_ERR_IO, "cannot flush to disk: %s", strerror(errno));
+    }
+    if (close(file->fd) != 0 && !ds_failed(&status)) {
+        status = ds_error(DS_ERR_IO, "cannot close: %s", strerror(errno));
+    }
+    file->fd = -1;
+    if (!ds_failed(&status) && rename(file->temporary, file->path) != 0) {
+        status = ds_error(DS_ERR_IO, "cannot rename into place: %s", strerror(errno));
+    }
+    if (ds_failed(&status)) {
+        ds_atomic_file_abort(file);
+        return status;
+    }
+    sync_parent_directory(file->path);
+    free(file->path);
+    free(file->temporary);
+    file->path = file->temporary = NULL;
+    return status;
+}
+
+void ds_atomic_file_abort(ds_atomic_file *file) {
+    if (file->fd >= 0) {
+        close(file->fd);
+        file->fd = -1;
+    }
+    if (file->temporary) {
+        unlink(file->temporary);
+    }
+    free(file->path);
+    free(file->temporary);
+    file->path = file->temporary = NULL;
+}
+
 void ds_path_extension(const char *path, char *extension, size_t capacity) {
     if (capacity == 0) {
         return;

@@ -5,11 +5,13 @@
 #include "formats/cloud_stats.h"
 #include "formats/file_io.h"
 #include "formats/splat_file.h"
+#include "stream_report.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static const char help[] =
@@ -22,6 +24,9 @@ static const char help[] =
     "\n"
     "Reads .ply (INRIA 3DGS: ascii, binary little- or big-endian), .spz (versions 1-4) and\n"
     ".splat (antimatter15). .ply and .spz are recognised by content, .splat by name.\n"
+    "For a .dsv stream: frames, frame rate, segments, skin Gaussians and joints, bytes per\n"
+    "frame in all and per layer, bits per Gaussian per frame, and the ratio to the same frames\n"
+    "as raw .ply files; segments the file does not hold whole are reported (exit status 1).\n"
     "\n"
     "options:\n"
     "  --json     print one JSON object per file instead of a table\n"
@@ -161,7 +166,21 @@ static bool print_json(const char *path, size_t file_bytes, const ds_splat_file_
     return true;
 }
 
+static int probe_stream(const char *path, bool json) {
+    ds_dsv *dsv;
+    ds_status status = ds_dsv_open_file(path, &dsv);
+    if (ds_failed(&status)) {
+        return cli_fail(path, &status);
+    }
+    bool whole = stream_report_print_probe(stdout, path, dsv, json);
+    ds_dsv_close(dsv);
+    return whole ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
 static int probe_file(const char *path, bool json) {
+    if (ds_dsv_file_is_stream(path)) {
+        return probe_stream(path, json);
+    }
     ds_gaussian_cloud *cloud;
     ds_splat_file_info info;
     ds_status status = ds_splat_file_load(path, &cloud, &info);

@@ -6,6 +6,7 @@
 #include "formats/png.h"
 #include "formats/splat_file.h"
 #include "render/rasterizer.h"
+#include "render/stream_frame.h"
 #include "render/view.h"
 
 #include <getopt.h>
@@ -15,8 +16,8 @@
 static const char help[] =
     "usage: dualsplat render [options] IN -o OUT.png\n"
     "\n"
-    "Renders a splat (.ply, .spz, .splat) to a PNG with the CPU reference rasterizer (the\n"
-    "semantics of the original 3DGS CUDA rasterizer).\n"
+    "Renders a splat (.ply, .spz, .splat) or a frame of a .dsv stream to a PNG with the CPU\n"
+    "reference rasterizer (the semantics of the original 3DGS CUDA rasterizer).\n"
     "\n"
     "camera (docs/cameras.md: world axes are the splat's, x right, y down, z forward, as\n"
     "COLMAP-trained splats have them):\n"
@@ -37,6 +38,7 @@ static const char help[] =
     "  -o, --output FILE  the PNG to write (required)\n"
     "  --background R,G,B background colour, 0..1 (default 0,0,0; a capture's own with --view)\n"
     "  --sh-degree N      evaluate SH only up to degree N (default: all the splat has)\n"
+    "  --frame N          the frame of a .dsv stream to render (default 0)\n"
     "  --cpu              use the CPU reference rasterizer (the only renderer so far)\n"
     "  -q, --quiet        print nothing on success\n"
     "  -h, --help         show this help\n";
@@ -46,6 +48,7 @@ typedef struct render_options {
     bool has_eye, has_target, quiet;
     double eye[3], target[3], up[3], fov;
     int width, height, view, sh_degree;
+    long frame;
     double scale;
     float background[3];
     bool has_background;
@@ -65,6 +68,7 @@ static int parse(int argc, char **argv, render_options *o) {
         {"background", required_argument, NULL, 'b'},
         {"sh-degree", required_argument, NULL, 'd'},
         {"cpu", no_argument, NULL, 'p'},
+        {"frame", required_argument, NULL, 'F'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -82,6 +86,11 @@ static int parse(int argc, char **argv, render_options *o) {
         double values[3];
         long number;
         switch (option) {
+        case 'F':
+            if (!cli_parse_int(optarg, 0, 1L << 30, &o->frame)) {
+                return cli_usage_error("render", "--frame needs a frame number, not '%s'", optarg);
+            }
+            break;
         case 'c':
             if (!cli_parse_numbers(optarg, 3, o->eye)) {
                 return cli_usage_error("render", "--camera needs X,Y,Z, not '%s'", optarg);
@@ -192,6 +201,31 @@ static int capture_camera(render_options *o, ds_camera *camera) {
     return CLI_EXIT_OK;
 }
 
+/* A splat file, or frame --frame of a .dsv stream (recognised by its signature). */
+static ds_status load_input(const render_options *o, ds_gaussian_cloud **cloud) {
+    if (!ds_dsv_file_is_stream(o->input)) {
+        if (o->frame > 0) {
+            return ds_error(DS_ERR_ARGUMENT, "--frame applies to .dsv streams only");
+        }
+        return ds_splat_file_load(o->input, cloud, NULL);
+    }
+    ds_dsv *dsv;
+    ds_status status = ds_dsv_open_file(o->input, &dsv);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    status = ds_stream_cloud_create(dsv, cloud);
+    if (!ds_failed(&status)) {
+        status = ds_stream_read_frame(dsv, (uint32_t)o->frame, *cloud);
+        if (ds_failed(&status)) {
+            ds_gaussian_cloud_free(*cloud);
+            *cloud = NULL;
+        }
+    }
+    ds_dsv_close(dsv);
+    return status;
+}
+
 int command_render(int argc, char **argv) {
     render_options o;
     int result = parse(argc, argv, &o);
@@ -199,7 +233,7 @@ int command_render(int argc, char **argv) {
         return result < 0 ? CLI_EXIT_OK : result;
     }
     ds_gaussian_cloud *cloud;
-    ds_status status = ds_splat_file_load(o.input, &cloud, NULL);
+    ds_status status = load_input(&o, &cloud);
     if (ds_failed(&status)) {
         return cli_fail(o.input, &status);
     }

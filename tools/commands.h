@@ -10,5 +10,8 @@ int command_fit(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_track(int argc, char **argv);
 int command_synth(int argc, char **argv);
+int command_pack(int argc, char **argv);
+int command_encode(int argc, char **argv);
+int command_unpack(int argc, char **argv);
 
 #endif

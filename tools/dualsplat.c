@@ -26,6 +26,9 @@ static const command commands[] = {
     {"track", "track the frames after the first: joint motion and skin appearance", command_track},
     {"synth", "write a synthetic multi-view capture of an animated figure with known truth",
      command_synth},
+    {"encode", "a capture to a .dsv stream: fit, track and pack in one go", command_encode},
+    {"pack", "compress a tracking, a .ply sequence or a splat into a .dsv stream", command_pack},
+    {"unpack", "decode a .dsv stream's frames to .ply files", command_unpack},
 };
 
 static void print_help(FILE *out) {

@@ -205,6 +205,61 @@ expect_error_line "synth no folder" "synth: expected one OUTDIR, got 0"
 run "synth missing parent" 1 -- synth "$work/no/such/synth"
 expect_error_line "synth missing parent" ".*no/such/synth: cannot create the output folder: No such file or directory"
 
+# ---- streams: pack, probe, render --frame, unpack ----
+stream=$work/fruit.dsv
+run "pack static" 0 -- pack "$data/fruit_drops_minimal.ply" -o "$stream" -q
+expect_stdout "pack static" "1 frames of 4,721 skin Gaussians"
+expect_stdout "pack static" "bits per Gaussian"
+run "probe stream" 0 -- probe "$stream"
+expect_stdout "probe stream" "dualsplat .dsv stream, version 1\.0"
+expect_stdout "probe stream" "frames +1 at 30 fps"
+expect_stdout "probe stream" "raw \.ply frames"
+run "probe stream json" 0 -- probe --json "$stream"
+expect_stdout "probe stream json" '"format":[[:space:]]+"dsv"'
+expect_stdout "probe stream json" '"bits_per_gaussian_per_frame":[[:space:]]+[0-9]'
+run "render stream" 0 -- render "$stream" --frame 0 --size 64x48 -o "$work/stream.png" -q
+[ "$(png_size "$work/stream.png")" = "64x48" ] || fail "render of a stream is $(png_size "$work/stream.png")"
+run "render stream past end" 1 -- render "$stream" --frame 5 -o "$work/stream5.png" -q
+expect_error_line "render stream past end" ".*fruit.dsv: frame 5 is past the stream's 1 frames"
+run "render frame of a splat" 1 -- render "$data/minimal.splat" --frame 2 -o "$work/x.png" -q
+expect_error_line "render frame of a splat" ".*--frame applies to .dsv streams only"
+run "unpack" 0 -- unpack "$stream" -o "$work/unpacked" -q
+[ -f "$work/unpacked/point_cloud_0.ply" ] || fail "unpack wrote no point_cloud_0.ply"
+run "probe unpacked" 0 -- probe "$work/unpacked/point_cloud_0.ply"
+expect_stdout "probe unpacked" "4,721"
+run "pack no output" 2 -- pack "$data/fruit_drops_minimal.ply"
+expect_error_line "pack no output" "pack: no output given \(-o OUT.dsv\)"
+run "pack bad preset" 2 -- pack "$data/minimal.splat" -o "$work/x.dsv" --quality ultra
+expect_error_line "pack bad preset" "pack: unknown quality preset 'ultra' \(choose low, default, high, lossless\)"
+run "pack bad codec" 2 -- pack "$data/minimal.splat" -o "$work/x.dsv" --codec mpeg2
+expect_error_line "pack bad codec" "pack: .*mpeg2"
+run "pack missing input" 1 -- pack "$work/nothing" -o "$work/x.dsv"
+expect_error_line "pack missing input" ".*nothing: no such file or folder"
+mkdir -p "$work/gappy"
+cp "$data/minimal.splat" "$work/gappy/x.txt"
+run "pack empty folder" 1 -- pack "$work/gappy" -o "$work/x.dsv"
+expect_error_line "pack empty folder" ".*holds no point_cloud_<n>.ply frames"
+"$dualsplat" convert "$data/fruit_drops_minimal.ply" "$work/gappy/point_cloud_0.ply" >/dev/null
+"$dualsplat" convert "$data/fruit_drops_minimal.ply" "$work/gappy/point_cloud_2.ply" >/dev/null
+run "pack gap" 1 -- pack "$work/gappy" -o "$work/x.dsv"
+expect_error_line "pack gap" ".*point_cloud_1.ply is missing"
+[ ! -e "$work/x.dsv" ] && [ ! -e "$work/x.dsv.tmp" ] || fail "a failed pack left a file"
+# A truncated stream: probe reports the missing segment and fails; unpack writes what it can.
+"$dualsplat" pack "$data/fruit_drops_minimal.ply" -o "$work/one.dsv" -q >/dev/null
+head -c 100 "$work/one.dsv" >"$work/short.dsv"
+run "probe truncated header" 1 -- probe "$work/short.dsv"
+expect_error_line "probe truncated header" ".*short.dsv: the stream is truncated"
+size=$(stat -c %s "$stream")
+head -c $((size - 10)) "$stream" >"$work/cut.dsv"
+run "probe truncated" 1 -- probe "$work/cut.dsv"
+grep -q "cannot be read" <<<"$err" || fail "probe of a truncated stream did not report it: $err"
+run "unpack truncated" 1 -- unpack "$work/cut.dsv" -o "$work/cut" -q
+grep -q "segment 0 (frames 0-0) is missing" <<<"$err" || fail "unpack of a truncated stream: $err"
+for command in pack unpack encode; do
+    run "$command --help" 0 -- "$command" --help
+    expect_stdout "$command --help" "^usage: dualsplat $command"
+done
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI check(s) failed" >&2
     exit 1

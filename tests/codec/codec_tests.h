@@ -6,5 +6,6 @@ int run_appearance_map_tests(void);
 int run_kmeans_tests(void);
 int run_colour_layer_tests(void);
 int run_skinning_decomposition_tests(void);
+int run_dsv_stream_tests(void);
 
 #endif

@@ -13,6 +13,7 @@ static const struct {
     {"kmeans", run_kmeans_tests},
     {"colour_layer", run_colour_layer_tests},
     {"skinning_decomposition", run_skinning_decomposition_tests},
+    {"dsv_stream", run_dsv_stream_tests},
 };
 
 int main(int argc, char **argv) {

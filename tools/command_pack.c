@@ -1,0 +1,226 @@
+/* dualsplat pack: a tracking output, a .ply sequence or a static splat into a .dsv stream. */
+#include "cli.h"
+#include "commands.h"
+#include "pack_sources.h"
+#include "progress.h"
+#include "stream_report.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: dualsplat pack INPUT -o OUT.dsv [options]\n"
+    "\n"
+    "Compresses a volumetric video into a .dsv stream (docs/dsv-format.md). INPUT is one of:\n"
+    "  - a `dualsplat track` output folder (binding.dsbind, frames/NNNNNN.dsframe);\n"
+    "  - a folder of per-frame INRIA .ply files point_cloud_<n>.ply (or its ckt/ subfolder),\n"
+    "    with the same Gaussians in the same order in every frame, as the DualGS trainer writes\n"
+    "    them: joints and a binding are derived by skinning decomposition, and Gaussians that\n"
+    "    skinning misses by more than the preset's error bound get corrections;\n"
+    "  - one static .ply, .spz or .splat, as a one-frame stream.\n"
+    "The stream is written atomically: an interrupted pack leaves no OUT.dsv.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE       the stream to write (required)\n"
+    "  --quality PRESET        low, default, high or lossless (default: default)\n"
+    "  --segment-frames N      frames per segment, the unit of seeking (default 50)\n"
+    "  --fps N[/D]             frame rate (default 30)\n"
+    "  --codec NAME            codec of the opacity/scale maps: hevc, h264, av1, ffv1, png\n"
+    "                          (default: the preset's, h264; lossless: ffv1)\n"
+    "  --map-quality Q         1..100, higher is better; 0 is lossless (ffv1, png)\n"
+    "  --codebook N            colour codebook entries per SH order (default 8192)\n"
+    "  --joints N              joints derived for a .ply sequence (default: Gaussians / 12)\n"
+    "  -q, --quiet             no progress bar\n"
+    "  -h, --help              show this help\n";
+
+typedef struct pack_options {
+    const char *input, *output, *quality, *codec;
+    long segment_frames, fps_numerator, fps_denominator, map_quality, codebook, joints;
+    bool quiet;
+} pack_options;
+
+static bool parse_fps(const char *text, long *numerator, long *denominator) {
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", text);
+    char *slash = strchr(copy, '/');
+    *denominator = 1;
+    if (slash) {
+        *slash = '\0';
+        if (!cli_parse_int(slash + 1, 1, 1000000, denominator)) {
+            return false;
+        }
+    }
+    return cli_parse_int(copy, 1, 1000000, numerator);
+}
+
+static int parse(int argc, char **argv, pack_options *o) {
+    enum { SEGMENT = 256, FPS, CODEC, MAP_QUALITY, CODEBOOK, JOINTS, QUALITY };
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"quality", required_argument, NULL, QUALITY},
+        {"segment-frames", required_argument, NULL, SEGMENT},
+        {"fps", required_argument, NULL, FPS},
+        {"codec", required_argument, NULL, CODEC},
+        {"map-quality", required_argument, NULL, MAP_QUALITY},
+        {"codebook", required_argument, NULL, CODEBOOK},
+        {"joints", required_argument, NULL, JOINTS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (pack_options){.quality = "default",
+                        .segment_frames = 50,
+                        .fps_numerator = 30,
+                        .fps_denominator = 1,
+                        .map_quality = -1,
+                        .codebook = -1,
+                        .joints = -1};
+    optind = 0;
+    int c;
+    while ((c = cli_next_option("pack", argc, argv, "o:qh", options)) != -1) {
+        switch (c) {
+        case 'o':
+            o->output = optarg;
+            break;
+        case QUALITY:
+            o->quality = optarg;
+            break;
+        case SEGMENT:
+            if (!cli_parse_int(optarg, 1, 10000, &o->segment_frames)) {
+                return cli_usage_error("pack", "--segment-frames needs 1..10000, not '%s'", optarg);
+            }
+            break;
+        case FPS:
+            if (!parse_fps(optarg, &o->fps_numerator, &o->fps_denominator)) {
+                return cli_usage_error("pack", "--fps needs N or N/D, not '%s'", optarg);
+            }
+            break;
+        case CODEC:
+            o->codec = optarg;
+            break;
+        case MAP_QUALITY:
+            if (!cli_parse_int(optarg, 0, 100, &o->map_quality)) {
+                return cli_usage_error("pack", "--map-quality needs 0..100, not '%s'", optarg);
+            }
+            break;
+        case CODEBOOK:
+            if (!cli_parse_int(optarg, 1, 65536, &o->codebook)) {
+                return cli_usage_error("pack", "--codebook needs 1..65536, not '%s'", optarg);
+            }
+            break;
+        case JOINTS:
+            if (!cli_parse_int(optarg, 1, 1 << 20, &o->joints)) {
+                return cli_usage_error("pack", "--joints needs 1..1048576, not '%s'", optarg);
+            }
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return -1;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        return cli_usage_error("pack", optind >= argc ? "no input given" : "one input at a time");
+    }
+    o->input = argv[optind];
+    if (!o->output) {
+        return cli_usage_error("pack", "no output given (-o OUT.dsv)");
+    }
+    return CLI_EXIT_OK;
+}
+
+static int settings_from(const pack_options *o, ds_pack_settings *s) {
+    ds_status status = ds_pack_preset(o->quality, s);
+    if (ds_failed(&status)) {
+        return cli_usage_error("pack", "%s", status.message);
+    }
+    s->segment_frames = (uint32_t)o->segment_frames;
+    if (o->codec) {
+        ds_map_codec codec;
+        status = ds_map_codec_parse(o->codec, &codec);
+        if (ds_failed(&status)) {
+            return cli_usage_error("pack", "%s", status.message);
+        }
+        s->opacity_map.codec = s->scale_map.codec = codec;
+        bool lossless_only = codec == DS_MAP_CODEC_FFV1 || codec == DS_MAP_CODEC_PNG;
+        if (lossless_only) {
+            s->opacity_map.quality = s->scale_map.quality = 0;
+        }
+    }
+    if (o->map_quality >= 0) {
+        s->opacity_map.quality = s->scale_map.quality = (int)o->map_quality;
+    }
+    if (o->codebook > 0) {
+        s->colour.entries = (uint32_t)o->codebook;
+    }
+    if (!ds_map_codec_available(&s->opacity_map)) {
+        return cli_usage_error("pack", "this build's libavcodec cannot code %s maps at %d bits%s",
+                               ds_map_codec_name(s->opacity_map.codec), s->opacity_map.bit_depth,
+                               s->opacity_map.quality == 0 ? " losslessly" : "");
+    }
+    return CLI_EXIT_OK;
+}
+
+typedef struct pack_progress {
+    cli_progress bar;
+} pack_progress;
+
+static bool source_progress(void *context, const char *phase, double fraction) {
+    pack_progress *p = context;
+    cli_progress_update(&p->bar, phase, fraction, "", false);
+    return true;
+}
+
+static bool frames_progress(void *context, uint32_t done, uint32_t total) {
+    pack_progress *p = context;
+    char detail[64];
+    snprintf(detail, sizeof detail, "frame %u/%u", done, total);
+    cli_progress_update(&p->bar, "packing", (double)done / total, detail, false);
+    return true;
+}
+
+int command_pack(int argc, char **argv) {
+    pack_options o;
+    int code = parse(argc, argv, &o);
+    if (code != CLI_EXIT_OK) {
+        return code < 0 ? CLI_EXIT_OK : code;
+    }
+    ds_pack_settings settings;
+    code = settings_from(&o, &settings);
+    if (code != CLI_EXIT_OK) {
+        return code;
+    }
+    pack_progress progress;
+    cli_progress_start(&progress.bar, o.quiet);
+    ds_decomposition_settings decomposition, *chosen = NULL;
+    if (o.joints > 0) {
+        ds_decomposition_settings_default(1, &decomposition);
+        decomposition.joints = (size_t)o.joints;
+        chosen = &decomposition;
+    }
+    pack_source *source;
+    ds_status status = pack_source_open(o.input, chosen, source_progress, &progress, &source);
+    if (ds_failed(&status)) {
+        cli_progress_finish(&progress.bar);
+        return cli_fail(o.input, &status);
+    }
+    ds_sequence *sequence = pack_source_sequence(source);
+    sequence->fps_numerator = (uint32_t)o.fps_numerator;
+    sequence->fps_denominator = (uint32_t)o.fps_denominator;
+    ds_pack_report report;
+    status = ds_pack_stream(sequence, &settings, o.output, frames_progress, &progress, &report);
+    cli_progress_finish(&progress.bar);
+    if (ds_failed(&status)) {
+        pack_source_free(source);
+        return cli_fail(o.output, &status);
+    }
+    stream_report_print_pack(stdout, o.output, sequence, &report);
+    pack_source_free(source);
+    return CLI_EXIT_OK;
+}
