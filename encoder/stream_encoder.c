@@ -21,8 +21,6 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
     ds_motion_settings_default(&s->motion);
     ds_colour_settings_default(&s->colour);
     s->appearance = (ds_appearance_settings){8, 8, DS_ROWS_GAUSSIAN};
-    if (getenv("DS_ROWS"))
-        s->appearance.rows = atoi(getenv("DS_ROWS"));
     s->opacity_map = (ds_map_settings){DS_MAP_CODEC_H264, 8, 80};
     s->scale_map = s->opacity_map;
     s->position_bound = 2e-4f;
