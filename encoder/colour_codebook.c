@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TRAINING_ROWS_PER_ENTRY = 32, MIN_VECTORS_PER_ENTRY = 8 };
+enum { TRAINING_ROWS_PER_ENTRY = 16, MIN_VECTORS_PER_ENTRY = 8 };
 
 void ds_colour_settings_default(ds_colour_settings *settings) {
     *settings = (ds_colour_settings){
         .entries = 8192,
         .keep_tolerance = 1.0f,
-        .iterations = 8,
+        .iterations = 2,
         .training_rows = 0,
         .seed = 1,
     };
@@ -131,12 +131,11 @@ static ds_status assign_order(const analysis *a, int order, const ds_nearest_ind
             float kept =
                 ds_kmeans_distance2(vector, codebook + (size_t)previous * (size_t)dims, dims);
             uint32_t chosen = previous;
-            if (kept > threshold) { /* else no entry can be better by more than the threshold */
-                float nearest;
-                uint32_t candidate = ds_nearest_index_find_near(index, vector, previous, &nearest);
-                if (kept - nearest > threshold) {
-                    chosen = candidate;
-                }
+            /* Switch only to an entry nearer than kept - threshold; the search bounded by
+             * that limit prunes far more than an unbounded one. */
+            uint32_t better = ds_nearest_index_find_below(index, vector, kept - threshold, NULL);
+            if (better != UINT32_MAX) {
+                chosen = better;
             }
             next[i] = chosen;
         }

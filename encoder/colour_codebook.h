@@ -17,8 +17,10 @@ typedef struct ds_colour_settings {
      * takes the nearest entry; larger values trade colour error for shorter change lists —
      * a rate-distortion threshold on each change. */
     float keep_tolerance;
-    int iterations; /* Lloyd iterations of k-means (default 8) */
-    /* Rows (Gaussian-frames) each order's k-means trains on; 0 (default) = 32 per entry. */
+    /* Lloyd iterations after the bisecting initialisation (default 2: it already gets within
+     * a few per cent of the converged error; each iteration costs as much as a frame). */
+    int iterations;
+    /* Rows (Gaussian-frames) each order's k-means trains on; 0 (default) = 16 per entry. */
     size_t training_rows;
     uint64_t seed; /* chooses the training rows */
 } ds_colour_settings;

@@ -434,7 +434,9 @@ static void search_group(const ds_nearest_index *index, const float *vector, siz
          m++) {
         float d = distance2_below(vector, index->members + m * (size_t)dims, dims, state->best);
         uint32_t id = index->member_id[m];
-        if (d < state->best || (d == state->best && id < state->best_id)) {
+        /* best_id is UINT32_MAX while `best` is only a caller's limit: equal is not below. */
+        if (d < state->best ||
+            (d == state->best && state->best_id != UINT32_MAX && id < state->best_id)) {
             state->best = d;
             state->best_id = id;
             state->bound = pruning_bound(d);
@@ -442,16 +444,8 @@ static void search_group(const ds_nearest_index *index, const float *vector, siz
     }
 }
 
-uint32_t ds_nearest_index_find_near(const ds_nearest_index *index, const float *vector,
-                                    uint32_t guess, float *distance2) {
+static void search(const ds_nearest_index *index, const float *vector, search_state *state) {
     int dims = index->dims;
-    search_state state = {INFINITY, UINT32_MAX, INFINITY};
-    if (guess < index->clusters) {
-        state.best = ds_kmeans_distance2(
-            vector, index->members + (size_t)index->position_of[guess] * (size_t)dims, dims);
-        state.best_id = guess;
-        state.bound = pruning_bound(state.best);
-    }
     double centre_distance[MAX_GROUPS];
     size_t nearest_group = 0;
     double nearest_distance = INFINITY;
@@ -469,16 +463,42 @@ uint32_t ds_nearest_index_find_near(const ds_nearest_index *index, const float *
         }
     }
     /* The nearest group first: its best member makes the bound tight for the others. */
-    search_group(index, vector, nearest_group, nearest_distance, &state);
+    search_group(index, vector, nearest_group, nearest_distance, state);
     for (size_t g = 0; g < index->groups; g++) {
         if (g != nearest_group) {
-            search_group(index, vector, g, centre_distance[g], &state);
+            search_group(index, vector, g, centre_distance[g], state);
         }
     }
+}
+
+uint32_t ds_nearest_index_find_near(const ds_nearest_index *index, const float *vector,
+                                    uint32_t guess, float *distance2) {
+    search_state state = {INFINITY, UINT32_MAX, INFINITY};
+    if (guess < index->clusters) {
+        state.best = ds_kmeans_distance2(
+            vector, index->members + (size_t)index->position_of[guess] * (size_t)index->dims,
+            index->dims);
+        state.best_id = guess;
+        state.bound = pruning_bound(state.best);
+    }
+    search(index, vector, &state);
     if (state.best_id == UINT32_MAX) { /* a non-finite query: nothing compares */
         state.best_id = 0;
     }
     if (distance2) {
+        *distance2 = state.best;
+    }
+    return state.best_id;
+}
+
+uint32_t ds_nearest_index_find_below(const ds_nearest_index *index, const float *vector,
+                                     float limit, float *distance2) {
+    search_state state = {limit, UINT32_MAX, pruning_bound(limit)};
+    if (!(limit > 0.0f)) {
+        return UINT32_MAX; /* no squared distance is below zero (or NaN) */
+    }
+    search(index, vector, &state);
+    if (distance2 && state.best_id != UINT32_MAX) {
         *distance2 = state.best;
     }
     return state.best_id;

@@ -67,6 +67,11 @@ uint32_t ds_nearest_index_find(const ds_nearest_index *index, const float *vecto
  * answer) is near: it bounds the search from the start. A guess out of range is ignored. */
 uint32_t ds_nearest_index_find_near(const ds_nearest_index *index, const float *vector,
                                     uint32_t guess, float *distance2);
+/* The nearest centroid if its squared distance is below `limit` (then *distance2, if not
+ * NULL, gets it), else UINT32_MAX. Much faster than a full search when few centroids are that
+ * near: "is any entry better than this by a margin?" */
+uint32_t ds_nearest_index_find_below(const ds_nearest_index *index, const float *vector,
+                                     float limit, float *distance2);
 void ds_nearest_index_free(ds_nearest_index *index);
 
 #endif

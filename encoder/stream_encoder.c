@@ -23,8 +23,7 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
     s->appearance = (ds_appearance_settings){8, 8, DS_ROWS_GAUSSIAN};
     s->opacity_map = (ds_map_settings){DS_MAP_CODEC_H264, 8, 80};
     s->scale_map = s->opacity_map;
-    s->position_bound = 2e-4f;
-    s->rotation_bound_degrees = 2.0f;
+    s->position_bound = 1e-3f;
     s->weight_bits = 8;
     if (strcmp(name, "default") == 0) {
         return ds_ok();
@@ -34,8 +33,7 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
         s->colour.entries = 4096;
         s->colour.keep_tolerance = 2.0f;
         s->opacity_map.quality = s->scale_map.quality = 60;
-        s->position_bound = 5e-4f;
-        s->rotation_bound_degrees = 5.0f;
+        s->position_bound = 3e-3f;
         return ds_ok();
     }
     if (strcmp(name, "high") == 0) {
@@ -45,8 +43,7 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
         s->appearance.opacity_bits = s->appearance.scale_bits = 10;
         s->opacity_map = (ds_map_settings){DS_MAP_CODEC_H264, 10, 90};
         s->scale_map = s->opacity_map;
-        s->position_bound = 1e-4f;
-        s->rotation_bound_degrees = 1.0f;
+        s->position_bound = 3e-4f;
         return ds_ok();
     }
     if (strcmp(name, "lossless") == 0) {
@@ -57,7 +54,6 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
         s->opacity_map = (ds_map_settings){DS_MAP_CODEC_FFV1, 16, 0};
         s->scale_map = s->opacity_map;
         s->position_bound = 1e-5f;
-        s->rotation_bound_degrees = 0.1f;
         s->weight_bits = 16;
         return ds_ok();
     }
@@ -137,8 +133,8 @@ static float bounding_diagonal(const ds_dsv_canonical *c) {
 /* Compares the skinning of the decoded motion with where the source put each Gaussian, and
  * corrects those off by more than the bounds. */
 static ds_status find_corrections(const ds_dsv_canonical *c, const ds_motion_layer *motion,
-                                  const segment_frames *f, float step, float rotation_bound,
-                                  ds_corrections_layer *layer, uint64_t *corrected) {
+                                  const segment_frames *f, float step, ds_corrections_layer *layer,
+                                  uint64_t *corrected) {
     size_t n = c->skin_count;
     ds_status status = ds_corrections_layer_create((uint32_t)n, f->count, step, layer);
     ds_joint_transforms decoded = {0};
@@ -150,7 +146,6 @@ static ds_status find_corrections(const ds_dsv_canonical *c, const ds_motion_lay
     if (!ds_failed(&status) && (!positions || !rotations)) {
         status = ds_error(DS_ERR_NO_MEMORY, "cannot allocate skinned positions");
     }
-    float cos_half_bound = cosf(rotation_bound * 0.5f);
     for (uint32_t t = 0; t < f->count && !ds_failed(&status); t++) {
         const ds_gaussian_cloud *skin = f->frames[t].skin;
         ds_motion_layer_transforms(motion, t, c->joint_positions, &decoded);
@@ -176,7 +171,14 @@ static ds_status find_corrections(const ds_dsv_canonical *c, const ds_motion_lay
                     correction[k] = -correction[k];
                 }
             }
-            bool turn = correction[0] < cos_half_bound;
+            /* A wrong rotation shows as far as it moves the ellipsoid's outline: the turn's
+             * chord times the spread of its axes at two standard deviations. Round Gaussians
+             * need no rotation. */
+            const float *log_scale = skin->log_scales + i * 3;
+            float largest = fmaxf(log_scale[0], fmaxf(log_scale[1], log_scale[2]));
+            float smallest = fminf(log_scale[0], fminf(log_scale[1], log_scale[2]));
+            float chord = 2.0f * sqrtf(fmaxf(0.0f, 1.0f - correction[0] * correction[0]));
+            bool turn = chord * 2.0f * (expf(largest) - expf(smallest)) > step * 0.5f;
             if (!needed && !turn) {
                 continue;
             }
@@ -225,9 +227,7 @@ static ds_status encode_segment(const ds_dsv_canonical *c, const segment_frames 
     status = ds_motion_layer_encode(&motion, &bytes->kinds[DS_DSV_MOTION]);
     if (!ds_failed(&status) && f->frames[0].has_positions) {
         ds_corrections_layer corrections;
-        status = find_corrections(c, &motion, f, position_step,
-                                  s->rotation_bound_degrees * 3.14159265f / 180.0f, &corrections,
-                                  corrected);
+        status = find_corrections(c, &motion, f, position_step, &corrections, corrected);
         if (!ds_failed(&status)) {
             status = ds_corrections_layer_encode(&corrections, &bytes->kinds[DS_DSV_CORRECTIONS]);
             ds_corrections_layer_free(&corrections);

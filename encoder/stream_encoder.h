@@ -37,9 +37,10 @@ typedef struct ds_pack_settings {
     ds_appearance_settings appearance;
     ds_map_settings opacity_map, scale_map;
     ds_colour_settings colour;
-    /* Corrections: largest skinned position error left uncorrected, as a fraction of the
-     * canonical skin's bounding-box diagonal, and rotation error in degrees. */
-    float position_bound, rotation_bound_degrees;
+    /* Corrections: the largest error skinning may leave uncorrected, as a fraction of the
+     * canonical skin's bounding-box diagonal: of a position, and of the outline of a Gaussian
+     * (how far a wrong rotation moves it). */
+    float position_bound;
     int weight_bits; /* of the binding's weights: 8 or 16 */
 } ds_pack_settings;
 
