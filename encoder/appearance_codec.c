@@ -61,9 +61,10 @@ static ds_status sort_rows(const ds_appearance_layer *layer, int primary, unsign
     return ds_ok();
 }
 
-void ds_appearance_row_orders_free(uint32_t *row_orders[DS_APPEARANCE_CHANNELS]) {
+void ds_appearance_row_orders_free(uint32_t *row_orders[DS_APPEARANCE_CHANNELS],
+                                   const uint32_t *spatial_order) {
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
-        bool shared = false;
+        bool shared = row_orders[c] == spatial_order;
         for (int before = 0; before < c; before++) {
             shared |= row_orders[before] == row_orders[c];
         }
@@ -78,7 +79,7 @@ void ds_appearance_row_orders_free(uint32_t *row_orders[DS_APPEARANCE_CHANNELS])
 
 ds_status ds_appearance_analyse(const float *const *opacity_logits, const float *const *log_scales,
                                 uint32_t frames, size_t n, const ds_appearance_settings *s,
-                                ds_appearance_layer *layer,
+                                const uint32_t *spatial_order, ds_appearance_layer *layer,
                                 uint32_t *row_orders[DS_APPEARANCE_CHANNELS]) {
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
         row_orders[c] = NULL;
@@ -123,13 +124,17 @@ ds_status ds_appearance_analyse(const float *const *opacity_logits, const float 
         for (int c = 1; c < DS_APPEARANCE_CHANNELS; c++) {
             row_orders[c] = row_orders[0];
         }
+    } else if (s->rows == DS_ROWS_SPATIAL) {
+        for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
+            row_orders[c] = (uint32_t *)spatial_order;
+        }
     } else if (s->rows == DS_ROWS_PER_CHANNEL) {
         for (int c = 0; c < DS_APPEARANCE_CHANNELS && !ds_failed(&status); c++) {
             status = sort_rows(layer, c, 0, &row_orders[c]);
         }
     }
     if (ds_failed(&status)) {
-        ds_appearance_row_orders_free(row_orders);
+        ds_appearance_row_orders_free(row_orders, spatial_order);
         ds_appearance_layer_free(layer);
     }
     return status;

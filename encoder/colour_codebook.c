@@ -102,22 +102,27 @@ static ds_status assign_order(const analysis *a, int order, const ds_nearest_ind
     const float *codebook = layer->codebooks[order];
     ptrdiff_t count = (ptrdiff_t)a->count;
     uint32_t *current = layer->initial[order];
-    float *errors = malloc(sizeof *errors * a->count);
+    /* floors[i]: a lower bound of the nearest entry's squared distance to references[i],
+     * Gaussian i's vector when it was last searched (exact after frame 0). */
+    float *floors = malloc(sizeof *floors * a->count);
+    float *references = malloc(sizeof *references * a->count * (size_t)dims);
     uint32_t *next = malloc(sizeof *next * a->count);
     uint32_t *working = malloc(sizeof *working * a->count);
     change_list changes = {0};
     ds_status status = ds_ok();
-    if (!errors || !next || !working) {
+    if (!floors || !references || !next || !working) {
         status = ds_error(DS_ERR_NO_MEMORY, "out of memory for colour assignment");
         goto done;
     }
 #pragma omp parallel for schedule(dynamic, 512) if (DS_PARALLEL(a->count))
     for (ptrdiff_t i = 0; i < count; i++) {
-        current[i] = ds_nearest_index_find(index, order_vector(a, 0, (size_t)i, order), &errors[i]);
+        const float *vector = order_vector(a, 0, (size_t)i, order);
+        current[i] = ds_nearest_index_find(index, vector, &floors[i]);
+        memcpy(references + (size_t)i * (size_t)dims, vector, sizeof(float) * (size_t)dims);
     }
     double error_sum = 0.0;
     for (size_t i = 0; i < a->count; i++) {
-        error_sum += errors[i];
+        error_sum += floors[i];
     }
     float threshold = (float)(a->settings->keep_tolerance * error_sum / (double)a->count);
     memcpy(working, current, sizeof *working * a->count);
@@ -130,14 +135,28 @@ static ds_status assign_order(const analysis *a, int order, const ds_nearest_ind
             uint32_t previous = working[i];
             float kept =
                 ds_kmeans_distance2(vector, codebook + (size_t)previous * (size_t)dims, dims);
-            uint32_t chosen = previous;
-            /* Switch only to an entry nearer than kept - threshold; the search bounded by
-             * that limit prunes far more than an unbounded one. */
-            uint32_t better = ds_nearest_index_find_below(index, vector, kept - threshold, NULL);
-            if (better != UINT32_MAX) {
-                chosen = better;
+            next[i] = previous;
+            /* Switch only to an entry nearer than kept - threshold. */
+            float limit = kept - threshold;
+            if (!(limit > 0.0f)) {
+                continue;
             }
-            next[i] = chosen;
+            /* No entry was nearer than sqrt(floor) to the vector at its last search, and it
+             * has moved `moved` since: if the limit is below what remains, no search is
+             * needed (the slack covers float rounding, so the outcome is the search's). */
+            float *reference = references + (size_t)i * (size_t)dims;
+            double remaining = sqrt((double)floors[i]) -
+                               sqrt((double)ds_kmeans_distance2(vector, reference, dims));
+            if (remaining > 0.0 && (double)limit < remaining * remaining * (1.0 - 1e-4)) {
+                continue;
+            }
+            float nearest;
+            uint32_t better = ds_nearest_index_find_below(index, vector, limit, &nearest);
+            memcpy(reference, vector, sizeof(float) * (size_t)dims);
+            floors[i] = better != UINT32_MAX ? nearest : limit;
+            if (better != UINT32_MAX) {
+                next[i] = better;
+            }
         }
         for (size_t i = 0; i < a->count; i++) {
             if (next[i] != working[i]) {
@@ -167,7 +186,8 @@ static ds_status assign_order(const analysis *a, int order, const ds_nearest_ind
     changes.gaussians = changes.indices = NULL;
 
 done:
-    free(errors);
+    free(floors);
+    free(references);
     free(next);
     free(working);
     free(changes.gaussians);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ORDER_ZSTD_LEVEL = 9 };
+enum { ORDER_ZSTD_LEVEL = 9, SPATIAL_ORDER = 255 };
 
 ds_status ds_appearance_layer_create(uint32_t gaussians, uint32_t frames,
                                      ds_appearance_layer *layer) {
@@ -19,7 +19,7 @@ ds_status ds_appearance_layer_create(uint32_t gaussians, uint32_t frames,
     layer->frames = frames;
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
         layer->bits[c] = 8;
-        layer->samples[c] = calloc((size_t)gaussians * frames, sizeof(uint16_t));
+        layer->samples[c] = malloc((size_t)gaussians * frames * sizeof(uint16_t));
         if (!layer->samples[c]) {
             ds_appearance_layer_free(layer);
             return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the appearance of %u Gaussians",
@@ -32,6 +32,7 @@ ds_status ds_appearance_layer_create(uint32_t gaussians, uint32_t frames,
 void ds_appearance_layer_free(ds_appearance_layer *layer) {
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
         free(layer->samples[c]);
+        free(layer->values[c]);
     }
     memset(layer, 0, sizeof *layer);
 }
@@ -39,12 +40,17 @@ void ds_appearance_layer_free(ds_appearance_layer *layer) {
 /* The distinct orders among the channels', and each channel's number in that list (0 for
  * Gaussian order, r for the r-th distinct order). */
 static int distinct_orders(const uint32_t *const row_orders[DS_APPEARANCE_CHANNELS],
+                           const uint32_t *spatial_order,
                            const uint32_t *orders[DS_APPEARANCE_CHANNELS],
                            uint8_t choice[DS_APPEARANCE_CHANNELS]) {
     int count = 0;
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
         choice[c] = 0;
         if (!row_orders[c]) {
+            continue;
+        }
+        if (row_orders[c] == spatial_order) {
+            choice[c] = SPATIAL_ORDER;
             continue;
         }
         for (int r = 0; r < count && !choice[c]; r++) {
@@ -62,12 +68,13 @@ static int distinct_orders(const uint32_t *const row_orders[DS_APPEARANCE_CHANNE
 
 ds_status ds_appearance_layer_encode(const ds_appearance_layer *layer,
                                      const uint32_t *const row_orders[DS_APPEARANCE_CHANNELS],
+                                     const uint32_t *spatial_order,
                                      const ds_map_settings coding[DS_APPEARANCE_CHANNELS],
                                      ds_byte_buffer *out) {
     size_t n = layer->gaussians, frames = layer->frames;
     const uint32_t *orders[DS_APPEARANCE_CHANNELS];
     uint8_t choice[DS_APPEARANCE_CHANNELS];
-    int order_count = distinct_orders(row_orders, orders, choice);
+    int order_count = distinct_orders(row_orders, spatial_order, orders, choice);
     ds_byte_buffer_append_u32le(out, layer->gaussians);
     ds_byte_buffer_append_u32le(out, layer->frames);
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
@@ -151,8 +158,23 @@ static ds_status read_row_order(ds_byte_reader *reader, size_t n, uint32_t **ord
     return ds_ok();
 }
 
+/* The 2^bits values channel c's samples stand for, in the cloud's domain. */
+static ds_status value_table(ds_appearance_layer *layer, int c) {
+    size_t entries = (size_t)1 << layer->bits[c];
+    layer->values[c] = malloc(entries * sizeof(float));
+    if (!layer->values[c]) {
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate a value table");
+    }
+    for (size_t s = 0; s < entries; s++) {
+        float value = ds_appearance_value(layer, c, (uint32_t)s);
+        layer->values[c][s] = c == 0 ? ds_logit(value) : value;
+    }
+    return ds_ok();
+}
+
 ds_status ds_appearance_layer_decode(const uint8_t *data, size_t size, uint32_t gaussians,
-                                     uint32_t frames, ds_appearance_layer *layer) {
+                                     uint32_t frames, const uint32_t *spatial_order,
+                                     ds_appearance_layer *layer) {
     memset(layer, 0, sizeof *layer);
     ds_byte_reader reader = ds_byte_reader_make(data, size);
     uint32_t stored_gaussians, stored_frames;
@@ -169,6 +191,7 @@ ds_status ds_appearance_layer_decode(const uint8_t *data, size_t size, uint32_t 
     if (ds_failed(&status)) {
         return status;
     }
+    ds_status allocation = ds_ok();
     uint8_t choice[DS_APPEARANCE_CHANNELS] = {0};
     for (int c = 0; c < DS_APPEARANCE_CHANNELS && !ds_failed(&status); c++) {
         uint8_t bits;
@@ -180,6 +203,10 @@ ds_status ds_appearance_layer_decode(const uint8_t *data, size_t size, uint32_t 
             status = ds_error(DS_ERR_FORMAT, "appearance channel %d has an invalid range", c);
         }
         layer->bits[c] = bits;
+        if (!ds_failed(&status)) {
+            allocation = value_table(layer, c);
+            status = ds_failed(&allocation) ? allocation : status;
+        }
     }
     size_t n = gaussians;
     uint8_t order_count = 0;
@@ -189,7 +216,7 @@ ds_status ds_appearance_layer_decode(const uint8_t *data, size_t size, uint32_t 
         status = ds_error(DS_ERR_FORMAT, "appearance layer has an invalid row order count");
     }
     for (int c = 0; c < DS_APPEARANCE_CHANNELS && !ds_failed(&status); c++) {
-        if (choice[c] > order_count) {
+        if (choice[c] == SPATIAL_ORDER ? !spatial_order : choice[c] > order_count) {
             status = ds_error(DS_ERR_FORMAT, "appearance channel %d names a missing row order", c);
         }
     }
@@ -209,13 +236,20 @@ ds_status ds_appearance_layer_decode(const uint8_t *data, size_t size, uint32_t 
             break;
         }
         status = ds_map_decode(bytes, map_size, n, frames, map);
-        const uint32_t *order = choice[c] ? orders[choice[c] - 1] : NULL;
-        uint32_t top = (1u << layer->bits[c]) - 1u;
-        for (size_t r = 0; r < n && !ds_failed(&status); r++) {
-            size_t g = order ? order[r] : r;
+        const uint32_t *order = choice[c] == SPATIAL_ORDER ? spatial_order
+                                : choice[c]                ? orders[choice[c] - 1]
+                                                           : NULL;
+        uint16_t top = (uint16_t)((1u << layer->bits[c]) - 1u);
+        /* Rows to frame-major in blocks of rows, so the writes of a frame stay together. */
+        enum { BLOCK = 256 };
+        for (size_t first = 0; first < n && !ds_failed(&status); first += BLOCK) {
+            size_t end = first + BLOCK < n ? first + BLOCK : n;
             for (size_t t = 0; t < frames; t++) {
-                uint16_t sample = map[r * frames + t];
-                layer->samples[c][t * n + g] = sample > top ? (uint16_t)top : sample;
+                uint16_t *out = layer->samples[c] + t * n;
+                for (size_t r = first; r < end; r++) {
+                    uint16_t sample = map[r * frames + t];
+                    out[order ? order[r] : r] = sample > top ? top : sample;
+                }
             }
         }
     }
@@ -236,13 +270,15 @@ void ds_appearance_layer_frame(const ds_appearance_layer *layer, uint32_t t, flo
                                float *log_scales) {
     size_t n = layer->gaussians;
     const uint16_t *opacity = layer->samples[0] + (size_t)t * n;
+    const float *logits = layer->values[0];
     for (size_t i = 0; i < n; i++) {
-        opacity_logits[i] = ds_logit(ds_appearance_value(layer, 0, opacity[i]));
+        opacity_logits[i] = logits[opacity[i]];
     }
     for (int axis = 0; axis < 3; axis++) {
         const uint16_t *scale = layer->samples[1 + axis] + (size_t)t * n;
+        const float *values = layer->values[1 + axis];
         for (size_t i = 0; i < n; i++) {
-            log_scales[i * 3 + (size_t)axis] = ds_appearance_value(layer, 1 + axis, scale[i]);
+            log_scales[i * 3 + (size_t)axis] = values[scale[i]];
         }
     }
 }

@@ -18,21 +18,28 @@ typedef struct ds_appearance_layer {
     float lo[DS_APPEARANCE_CHANNELS], hi[DS_APPEARANCE_CHANNELS];
     /* frames x gaussians per channel, frame-major, in Gaussian order */
     uint16_t *samples[DS_APPEARANCE_CHANNELS];
+    /* Decoded layers: each channel's 2^bits sample values in the cloud's domain (opacity
+     * logits, log-scales), so a frame is table look-ups. */
+    float *values[DS_APPEARANCE_CHANNELS];
 } ds_appearance_layer;
 
+/* Allocates the samples, contents unset. */
 ds_status ds_appearance_layer_create(uint32_t gaussians, uint32_t frames,
                                      ds_appearance_layer *layer);
 void ds_appearance_layer_free(ds_appearance_layer *layer);
 
 /* Writes the layer with channel c's map rows in row_orders[c] (gaussians entries, a
  * permutation; NULL keeps Gaussian order; channels may share one order, which is then stored
- * once), each channel coded with its settings. */
+ * once; `spatial_order` itself, formats/spatial_order.h of the decoded canonical skin, is not
+ * stored: the decoder derives it), each channel coded with its settings. */
 ds_status ds_appearance_layer_encode(const ds_appearance_layer *layer,
                                      const uint32_t *const row_orders[DS_APPEARANCE_CHANNELS],
+                                     const uint32_t *spatial_order,
                                      const ds_map_settings coding[DS_APPEARANCE_CHANNELS],
                                      ds_byte_buffer *out);
 ds_status ds_appearance_layer_decode(const uint8_t *data, size_t size, uint32_t gaussians,
-                                     uint32_t frames, ds_appearance_layer *layer);
+                                     uint32_t frames, const uint32_t *spatial_order,
+                                     ds_appearance_layer *layer);
 
 /* The value a sample stands for in channel c: an opacity (0..1) or a log-scale. */
 static inline float ds_appearance_value(const ds_appearance_layer *layer, int c, uint32_t sample) {
@@ -40,7 +47,7 @@ static inline float ds_appearance_value(const ds_appearance_layer *layer, int c,
     return layer->lo[c] + (float)sample / (float)top * (layer->hi[c] - layer->lo[c]);
 }
 
-/* Local frame t's opacity logits (gaussians) and log-scales (gaussians x 3). */
+/* Local frame t's opacity logits (gaussians) and log-scales (gaussians x 3), of a decoded layer. */
 void ds_appearance_layer_frame(const ds_appearance_layer *layer, uint32_t t, float *opacity_logits,
                                float *log_scales);
 

@@ -486,6 +486,9 @@ ds_status ds_colour_layer_decode(const uint8_t *data, size_t size, size_t expect
     if (version != DS_COLOUR_LAYER_VERSION) {
         return ds_error(DS_ERR_UNSUPPORTED, "colour layer version %u is not supported", version);
     }
+    if (degree > 3) {
+        return corrupt("has an SH degree above 3");
+    }
     if (degree != expected_sh_degree || count != expected_count || frames != expected_frames ||
         count == 0 || frames == 0) {
         return ds_error(DS_ERR_FORMAT,
@@ -511,7 +514,8 @@ ds_status ds_colour_layer_decode(const uint8_t *data, size_t size, size_t expect
         memset(layer, 0, sizeof *layer);
         return corrupt("header is truncated");
     }
-    if ((double)body_size > largest_body(layer) || body_size > SIZE_MAX) {
+    if ((double)body_size > largest_body(layer) || body_size > SIZE_MAX / 2 ||
+        body_size >= ZSTD_CONTENTSIZE_ERROR) {
         memset(layer, 0, sizeof *layer);
         return corrupt("declares more data than its parameters allow");
     }

@@ -1,5 +1,7 @@
 #include "dsv_reader.h"
 
+#include "spatial_order.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -68,6 +70,13 @@ ds_status ds_dsv_open(ds_byte_source source, ds_dsv **out) {
         status = ds_dsv_canonical_decode(bytes, dsv->header.init_size, &dsv->canonical);
     }
     free(bytes);
+    if (!ds_failed(&status)) {
+        dsv->spatial_order = malloc(dsv->canonical.skin_count * sizeof *dsv->spatial_order);
+        status = dsv->spatial_order
+                     ? ds_spatial_order(dsv->canonical.skin_positions, dsv->canonical.skin_count,
+                                        dsv->spatial_order)
+                     : ds_error(DS_ERR_NO_MEMORY, "cannot allocate a spatial order");
+    }
     if (ds_failed(&status)) {
         ds_dsv_close(dsv);
         return status;
@@ -102,6 +111,7 @@ void ds_dsv_close(ds_dsv *dsv) {
     }
     ds_byte_source_close(&dsv->source);
     free(dsv->segments);
+    free(dsv->spatial_order);
     ds_dsv_canonical_free(&dsv->canonical);
     free(dsv);
 }
@@ -143,7 +153,7 @@ static ds_status decode_layers(const ds_dsv *dsv, const ds_dsv_layer *layers, in
     if (!ds_failed(&status)) {
         status = ds_appearance_layer_decode(found[DS_DSV_APPEARANCE]->data,
                                             found[DS_DSV_APPEARANCE]->size, n, frames,
-                                            &segment->appearance);
+                                            dsv->spatial_order, &segment->appearance);
     }
     if (!ds_failed(&status)) {
         status = ds_colour_layer_decode(found[DS_DSV_COLOUR]->data, found[DS_DSV_COLOUR]->size, n,

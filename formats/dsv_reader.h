@@ -18,6 +18,7 @@ typedef struct ds_dsv {
     ds_dsv_header header;
     ds_dsv_segment_entry *segments;
     ds_dsv_canonical canonical;
+    uint32_t *spatial_order; /* of the canonical skin (formats/spatial_order.h) */
 } ds_dsv;
 
 /* Opens a stream, taking ownership of `source` (closed on failure too). */

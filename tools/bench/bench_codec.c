@@ -16,6 +16,7 @@
 #include "tools/stream_report.h"
 
 #include <cjson/cJSON.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@ typedef struct bench_options {
 static void usage(void) {
     fprintf(stderr,
             "usage: bench_codec INPUT --out-dir DIR [--presets low,default,high]\n"
-            "       [--codec NAME] [--views N] [--frame-step N] [--size WxH] [--json FILE]\n");
+            "       [--codec NAME] [--views N] [--frame-step N] [--size WxH] [--json FILE]\n"
+            "       bench_codec --decode STREAM.dsv   (decoding time alone)\n");
 }
 
 static bool parse(int argc, char **argv, bench_options *o) {
@@ -337,7 +339,53 @@ static void write_json(const char *path, const preset_result *results, int count
     cJSON_Delete(root);
 }
 
+/* Decoding alone, of a stream at hand: segment decode and frame decode per frame. */
+static int time_decoding(const char *path) {
+    ds_dsv *dsv;
+    ds_status status = ds_dsv_open_file(path, &dsv);
+    ds_dsv_frame frame = {0};
+    if (!ds_failed(&status)) {
+        status = ds_dsv_frame_create(dsv, &frame);
+    }
+    double segment_seconds = 0, frame_seconds = 0;
+    for (uint32_t s = 0; !ds_failed(&status) && s < dsv->header.segment_count; s++) {
+        ds_dsv_segment segment;
+        double start = cli_seconds();
+        status = ds_dsv_read_segment(dsv, s, &segment);
+        segment_seconds += cli_seconds() - start;
+        for (uint32_t t = 0; !ds_failed(&status) && t < segment.frames; t++) {
+            start = cli_seconds();
+            status = ds_dsv_frame_decode(dsv, &segment, t, &frame);
+            frame_seconds += cli_seconds() - start;
+        }
+        if (!ds_failed(&status)) {
+            ds_dsv_segment_free(&segment);
+        }
+    }
+    if (ds_failed(&status)) {
+        fprintf(stderr, "bench_codec: %s: %s\n", path, status.message);
+    } else {
+        uint32_t frames = dsv->header.frame_count;
+        printf("%s: %u frames of %zu Gaussians: segments %.2f ms per frame, frames %.2f ms, "
+               "decode %.2f ms per frame\n",
+               path, frames, dsv->canonical.skin_count, segment_seconds * 1000 / frames,
+               frame_seconds * 1000 / frames, (segment_seconds + frame_seconds) * 1000 / frames);
+    }
+    ds_dsv_frame_free(&frame);
+    ds_dsv_close(dsv);
+    return ds_failed(&status) ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--decode") == 0) {
+        /* A player keeps its segment buffers; keeping freed memory in the heap gives the same
+         * steady state (no page faults for every segment's fresh buffers). */
+        if (getenv("DS_BENCH_COLD") == NULL) {
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
+            mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        }
+        return time_decoding(argv[2]);
+    }
     bench_options o;
     if (!parse(argc, argv, &o)) {
         usage();
