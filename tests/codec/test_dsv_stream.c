@@ -6,6 +6,7 @@
 #include "encoder/stream_encoder.h"
 #include "formats/dsv_reader.h"
 #include "formats/file_io.h"
+#include "formats/spatial_order.h"
 #include "render/projection.h"
 #include "render/skinning.h"
 #include "render/stream_frame.h"
@@ -454,10 +455,76 @@ static void damage_is_reported_and_contained(void **state) {
     test_sequence_free(&s);
 }
 
+
+static void spatial_order_follows_the_morton_curve(void **state) {
+    (void)state;
+    /* Corners of a cube, listed out of order, plus a duplicate: Morton order visits x first,
+     * then y, then z; equal codes keep index order. */
+    const float positions[] = {1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0};
+    uint32_t order[7];
+    assert_int_equal(ds_spatial_order(positions, 7, order).code, DS_OK);
+    const uint32_t expected[7] = {1, 6, 2, 3, 5, 4, 0};
+    assert_memory_equal(order, expected, sizeof expected);
+}
+
+static void appearance_layer_round_trips_with_every_row_order(void **state) {
+    (void)state;
+    enum { N = 300, T = 5 };
+    ds_appearance_layer layer, decoded;
+    assert_int_equal(ds_appearance_layer_create(N, T, &layer).code, DS_OK);
+    for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
+        layer.bits[c] = c == 0 ? 8 : 10;
+        layer.lo[c] = c == 0 ? 0.1f : -1.0f - (float)c; /* opacities stay within 0..1 */
+        layer.hi[c] = c == 0 ? 0.9f : 2.0f;
+        for (size_t i = 0; i < (size_t)N * T; i++) {
+            layer.samples[c][i] = (uint16_t)((i * 7919u + (unsigned)c * 13u) % (1u << layer.bits[c]));
+        }
+    }
+    uint32_t reversed[N], spatial[N], shuffled[N];
+    for (uint32_t i = 0; i < N; i++) {
+        reversed[i] = N - 1 - i;
+        spatial[i] = (i * 7u) % N; /* 7 and 300 are coprime: a permutation */
+        shuffled[i] = (i * 11u) % N;
+    }
+    const uint32_t *orders[DS_APPEARANCE_CHANNELS] = {reversed, spatial, NULL, shuffled};
+    const ds_map_settings lossless = {DS_MAP_CODEC_FFV1, 8, 0};
+    const ds_map_settings coding[DS_APPEARANCE_CHANNELS] = {lossless, lossless, lossless,
+                                                            lossless};
+    ds_byte_buffer bytes = {0};
+    assert_int_equal(ds_appearance_layer_encode(&layer, orders, spatial, coding, &bytes).code,
+                     DS_OK);
+    assert_int_equal(ds_appearance_layer_decode(bytes.data, bytes.size, N, T, spatial, &decoded).code,
+                     DS_OK);
+    for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
+        assert_memory_equal(layer.samples[c], decoded.samples[c], (size_t)N * T * sizeof(uint16_t));
+    }
+    /* Frames come out as values: opacity as a logit, scales as they are. */
+    float logits[N], scales[N * 3];
+    ds_appearance_layer_frame(&decoded, 2, logits, scales);
+    test_assert_close(ds_sigmoid(logits[7]),
+                      ds_appearance_value(&layer, 0, layer.samples[0][2 * N + 7]), 1e-5,
+                      "opacity", 7);
+    test_assert_close(scales[7 * 3 + 2], ds_appearance_value(&layer, 3, layer.samples[3][2 * N + 7]),
+                      1e-6, "log scale", 7);
+    /* Without the spatial order the decoder cannot place channel 1's rows. */
+    ds_appearance_layer broken;
+    assert_int_equal(ds_appearance_layer_decode(bytes.data, bytes.size, N, T, NULL, &broken).code,
+                     DS_ERR_FORMAT);
+    for (size_t cut = 0; cut < bytes.size; cut += 1 + cut / 5) {
+        assert_int_not_equal(
+            ds_appearance_layer_decode(bytes.data, cut, N, T, spatial, &broken).code, DS_OK);
+    }
+    ds_byte_buffer_free(&bytes);
+    ds_appearance_layer_free(&layer);
+    ds_appearance_layer_free(&decoded);
+}
+
 int run_dsv_stream_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(motion_layer_round_trip_is_exact),
         cmocka_unit_test(corrections_layer_round_trip),
+        cmocka_unit_test(spatial_order_follows_the_morton_curve),
+        cmocka_unit_test(appearance_layer_round_trips_with_every_row_order),
         cmocka_unit_test(stream_decodes_what_was_packed),
         cmocka_unit_test(corrections_bring_free_gaussians_back),
         cmocka_unit_test(damage_is_reported_and_contained),

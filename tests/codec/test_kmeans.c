@@ -210,6 +210,19 @@ static void check_index_against_brute_force(const float *centroids, size_t clust
         uint32_t guess = next_random(&random) % (uint32_t)(clusters + 3); /* some out of range */
         assert_int_equal(ds_nearest_index_find_near(index, query, guess, &distance), expected);
         assert_true(distance == expected_distance);
+        /* Bounded searches: below, at and above the nearest distance. */
+        const float factors[3] = {0.5f, 1.0f, 2.0f};
+        for (int f = 0; f < 3; f++) {
+            float limit = expected_distance * factors[f];
+            distance = -1.0f;
+            uint32_t below = ds_nearest_index_find_below(index, query, limit, &distance);
+            if (expected_distance < limit) {
+                assert_int_equal(below, expected);
+                assert_true(distance == expected_distance);
+            } else {
+                assert_int_equal(below, UINT32_MAX);
+            }
+        }
     }
     ds_nearest_index_free(index);
 }

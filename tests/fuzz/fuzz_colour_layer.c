@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Keeps the fuzzer's memory small: real segments are far larger, but nothing new happens. */
-enum { MAX_FUZZ_GAUSSIANS = 1 << 16, MAX_FUZZ_FRAMES = 1 << 10 };
+enum { MAX_FUZZ_GAUSSIANS = 1 << 12, MAX_FUZZ_FRAMES = 64 };
 
 static void replay_and_reencode(const ds_colour_layer *layer) {
     uint32_t *seek[4] = {0}, *play[4] = {0};
