@@ -455,7 +455,6 @@ static void damage_is_reported_and_contained(void **state) {
     test_sequence_free(&s);
 }
 
-
 static void spatial_order_follows_the_morton_curve(void **state) {
     (void)state;
     /* Corners of a cube, listed out of order, plus a duplicate: Morton order visits x first,
@@ -477,7 +476,8 @@ static void appearance_layer_round_trips_with_every_row_order(void **state) {
         layer.lo[c] = c == 0 ? 0.1f : -1.0f - (float)c; /* opacities stay within 0..1 */
         layer.hi[c] = c == 0 ? 0.9f : 2.0f;
         for (size_t i = 0; i < (size_t)N * T; i++) {
-            layer.samples[c][i] = (uint16_t)((i * 7919u + (unsigned)c * 13u) % (1u << layer.bits[c]));
+            layer.samples[c][i] =
+                (uint16_t)((i * 7919u + (unsigned)c * 13u) % (1u << layer.bits[c]));
         }
     }
     uint32_t reversed[N], spatial[N], shuffled[N];
@@ -488,13 +488,12 @@ static void appearance_layer_round_trips_with_every_row_order(void **state) {
     }
     const uint32_t *orders[DS_APPEARANCE_CHANNELS] = {reversed, spatial, NULL, shuffled};
     const ds_map_settings lossless = {DS_MAP_CODEC_FFV1, 8, 0};
-    const ds_map_settings coding[DS_APPEARANCE_CHANNELS] = {lossless, lossless, lossless,
-                                                            lossless};
+    const ds_map_settings coding[DS_APPEARANCE_CHANNELS] = {lossless, lossless, lossless, lossless};
     ds_byte_buffer bytes = {0};
     assert_int_equal(ds_appearance_layer_encode(&layer, orders, spatial, coding, &bytes).code,
                      DS_OK);
-    assert_int_equal(ds_appearance_layer_decode(bytes.data, bytes.size, N, T, spatial, &decoded).code,
-                     DS_OK);
+    assert_int_equal(
+        ds_appearance_layer_decode(bytes.data, bytes.size, N, T, spatial, &decoded).code, DS_OK);
     for (int c = 0; c < DS_APPEARANCE_CHANNELS; c++) {
         assert_memory_equal(layer.samples[c], decoded.samples[c], (size_t)N * T * sizeof(uint16_t));
     }
@@ -502,10 +501,11 @@ static void appearance_layer_round_trips_with_every_row_order(void **state) {
     float logits[N], scales[N * 3];
     ds_appearance_layer_frame(&decoded, 2, logits, scales);
     test_assert_close(ds_sigmoid(logits[7]),
-                      ds_appearance_value(&layer, 0, layer.samples[0][2 * N + 7]), 1e-5,
-                      "opacity", 7);
-    test_assert_close(scales[7 * 3 + 2], ds_appearance_value(&layer, 3, layer.samples[3][2 * N + 7]),
-                      1e-6, "log scale", 7);
+                      ds_appearance_value(&layer, 0, layer.samples[0][2 * N + 7]), 1e-5, "opacity",
+                      7);
+    test_assert_close(scales[7 * 3 + 2],
+                      ds_appearance_value(&layer, 3, layer.samples[3][2 * N + 7]), 1e-6,
+                      "log scale", 7);
     /* Without the spatial order the decoder cannot place channel 1's rows. */
     ds_appearance_layer broken;
     assert_int_equal(ds_appearance_layer_decode(bytes.data, bytes.size, N, T, NULL, &broken).code,
