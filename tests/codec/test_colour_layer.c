@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 /* Tests of the colour (SH) layer: half floats, the bitstream (formats/dsv_colour.h) and its
  * analysis (encoder/colour_codebook.h). */
 #include "codec_tests.h"
@@ -302,7 +303,15 @@ static void damaged_payloads_are_rejected(void **state) {
         }
     }
     assert_true(rejected > flips * 99 / 100);
-    free(damaged);
+
+    /* A degree beyond 3, even when the caller expects it (found by fuzzing: it overran the
+     * per-order arrays). */
+    memcpy(damaged, payload.data, payload.size);
+    damaged[1] = 30;
+    ds_colour_layer odd;
+    assert_int_equal(ds_colour_layer_decode(damaged, payload.size, 257, 30, 7, &odd).code,
+                     DS_ERR_FORMAT);
+    assert_null(odd.codebooks[0]);
 
     /* A valid payload for another stream. */
     ds_colour_layer decoded;
@@ -312,6 +321,7 @@ static void damaged_payloads_are_rejected(void **state) {
                      DS_ERR_FORMAT);
     assert_int_equal(ds_colour_layer_decode(payload.data, payload.size, 257, 3, 8, &decoded).code,
                      DS_ERR_FORMAT);
+    free(damaged);
     ds_byte_buffer_free(&payload);
     free_test_layer(&t);
 }
