@@ -226,7 +226,10 @@ ds_status ds_dsv_canonical_decode(const uint8_t *data, size_t size, ds_dsv_canon
     if (ds_failed(&status)) {
         return status;
     }
-    if (got != expected) {
+    /* Every Gaussian uses at least one slot: the smallest payload these counts allow. */
+    size_t smallest =
+        24 + (size_t)n * (15 + (wide ? 4 : 2) + weight_bytes) + (size_t)joints * 28;
+    if (got != expected || got < smallest) {
         free(payload);
         return ds_error(DS_ERR_FORMAT, "the stream's init block has the wrong size");
     }
