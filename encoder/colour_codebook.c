@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TRAINING_ROWS_PER_ENTRY = 16, MIN_VECTORS_PER_ENTRY = 8 };
+enum {
+    TRAINING_ROWS_PER_ENTRY = 16,
+    MIN_VECTORS_PER_ENTRY = 8,
+    GAUSSIANS_PER_ENTRY = 16,
+    MIN_ENTRIES = 256,
+};
 
 void ds_colour_settings_default(ds_colour_settings *settings) {
     *settings = (ds_colour_settings){
@@ -253,6 +258,11 @@ ds_status ds_colour_analyse(const float *const *sh_frames, size_t count, int sh_
     }
     uint64_t vectors = (uint64_t)count * frames;
     uint64_t useful = vectors / MIN_VECTORS_PER_ENTRY ? vectors / MIN_VECTORS_PER_ENTRY : 1;
+    /* A codebook is stored per segment: past one entry per GAUSSIANS_PER_ENTRY Gaussians
+     * (DualGS: 8192 for ~180k) it costs more than its finer colours save. */
+    uint64_t affordable =
+        count / GAUSSIANS_PER_ENTRY > MIN_ENTRIES ? count / GAUSSIANS_PER_ENTRY : MIN_ENTRIES;
+    useful = useful < affordable ? useful : affordable;
     uint32_t entries = settings->entries < useful ? settings->entries : (uint32_t)useful;
 
     layer->sh_degree = sh_degree;

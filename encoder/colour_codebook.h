@@ -8,8 +8,9 @@
 
 typedef struct ds_colour_settings {
     /* Codebook entries per order (default 8192, at most DS_COLOUR_MAX_ENTRIES). Clamped to
-     * count * frames / 8 (at least 1): an entry standing for fewer vectors than that costs
-     * more in the codebook than it saves in error. */
+     * count * frames / 8 (at least 1) and to max(256, count / 16): an entry standing for
+     * fewer vectors or Gaussians than that costs more in the codebook than it saves in
+     * error (DualGS uses 8192 for ~180k Gaussians). */
     uint32_t entries;
     /* Hysteresis, >= 0 (default 1). A Gaussian keeps its previous frame's entry unless the
      * nearest entry's squared error is lower by more than keep_tolerance times the order's

@@ -11,7 +11,8 @@
 enum { TRAINING_ROWS = 1 << 16, TRAINING_ITERATIONS = 12 };
 
 void ds_motion_settings_default(ds_motion_settings *s) {
-    s->bits = 11;
+    s->position_step = 2e-4f;
+    s->rotation_step = 1e-3f;
     s->stages = 2;
     s->entries = 256;
     s->seed = 1;
@@ -54,6 +55,16 @@ static float *joint_channels(const ds_joint_transforms *transforms, uint32_t fra
     return channels;
 }
 
+/* The bits that cover `range` in steps of `step`. */
+static int bits_for(float range, float step) {
+    double levels = step > 0 ? (double)range / step + 1.0 : 65536.0;
+    int bits = DS_MOTION_MIN_BITS;
+    while (bits < DS_MOTION_MAX_BITS && (double)(1u << bits) < levels) {
+        bits++;
+    }
+    return bits;
+}
+
 static uint16_t quantise_value(float v, int bits, float lo, float hi) {
     double top = ds_motion_max_value(bits), range = (double)hi - lo;
     double unit = range > 0 ? ((double)v - lo) / range : 0.0;
@@ -75,8 +86,10 @@ static void channel_ranges(const float *channels, size_t first, size_t end, bool
     }
 }
 
-/* Frame 0 absolute at 16 bits; later frames relative to frame 0 as the decoder will have it. */
-static void quantise(float *channels, uint32_t frames, size_t joints, ds_motion_layer *layer) {
+/* Frame 0 absolute at 16 bits; later frames relative to frame 0 as the decoder will have it,
+ * each channel at the bits its range needs at its step. */
+static void quantise(float *channels, uint32_t frames, size_t joints, const float steps[2],
+                     ds_motion_layer *layer) {
     channel_ranges(channels, 0, joints, false, layer->base_lo, layer->base_hi);
     for (size_t j = 0; j < joints; j++) {
         float *base = channels + j * DS_MOTION_CHANNELS;
@@ -106,10 +119,13 @@ static void quantise(float *channels, uint32_t frames, size_t joints, ds_motion_
         return;
     }
     channel_ranges(channels, joints, (size_t)frames * joints, true, layer->lo, layer->hi);
+    for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
+        layer->bits[c] = bits_for(layer->hi[c] - layer->lo[c], steps[c < 3 ? 0 : 1]);
+    }
     for (size_t v = joints * DS_MOTION_CHANNELS; v < (size_t)frames * joints * DS_MOTION_CHANNELS;
          v++) {
         int c = (int)(v % DS_MOTION_CHANNELS);
-        layer->values[v] = quantise_value(channels[v], layer->bits, layer->lo[c], layer->hi[c]);
+        layer->values[v] = quantise_value(channels[v], layer->bits[c], layer->lo[c], layer->hi[c]);
     }
 }
 
@@ -177,8 +193,8 @@ static ds_status train_stages(ds_motion_layer *layer, float *remaining, size_t r
 }
 
 ds_status ds_motion_analyse(const ds_joint_transforms *transforms, uint32_t frames,
-                            const float *canonical_joints, const ds_motion_settings *s,
-                            ds_motion_layer *layer) {
+                            const float *canonical_joints, float extent,
+                            const ds_motion_settings *s, ds_motion_layer *layer) {
     if (frames == 0 || transforms[0].count == 0 || transforms[0].count > UINT32_MAX) {
         return ds_error(DS_ERR_ARGUMENT, "no joint motion to code");
     }
@@ -188,8 +204,8 @@ ds_status ds_motion_analyse(const ds_joint_transforms *transforms, uint32_t fram
         entries[stage] = s->entries;
     }
     int stages = frames > 1 ? s->stages : 0;
-    ds_status status =
-        ds_motion_layer_create((uint32_t)joints, frames, s->bits, stages, entries, layer);
+    ds_status status = ds_motion_layer_create((uint32_t)joints, frames, DS_MOTION_MAX_BITS, stages,
+                                              entries, layer);
     if (ds_failed(&status)) {
         return status;
     }
@@ -198,7 +214,8 @@ ds_status ds_motion_analyse(const ds_joint_transforms *transforms, uint32_t fram
         ds_motion_layer_free(layer);
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate joint motion");
     }
-    quantise(channels, frames, joints, layer);
+    const float steps[2] = {s->position_step * extent, s->rotation_step};
+    quantise(channels, frames, joints, steps, layer);
     free(channels);
     if (frames > 1) {
         size_t residuals = (size_t)(frames - 1) * joints;

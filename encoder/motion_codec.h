@@ -8,7 +8,11 @@
 #include "formats/dsv_motion.h"
 
 typedef struct ds_motion_settings {
-    int bits;         /* per channel, 8..16 (METHOD.md §3.3: 11) */
+    /* Quantisation steps: of a joint's displacement within a segment, as a fraction of the
+     * scene's size (the caller's `extent`), and of a relative rotation's quaternion components.
+     * Each channel gets the bits its range over the segment needs at that step (METHOD.md §3.3
+     * uses 11 bits everywhere), 16 at most. */
+    float position_step, rotation_step;
     int stages;       /* residual quantiser stages, 0..4 */
     uint32_t entries; /* codewords per stage, 1..4096 */
     uint64_t seed;
@@ -17,9 +21,10 @@ typedef struct ds_motion_settings {
 void ds_motion_settings_default(ds_motion_settings *settings);
 
 /* transforms[t] for t < frames: each joint's rigid transform from the canonical frame;
- * canonical_joints: joints x 3. Creates `layer`. */
+ * canonical_joints: joints x 3; extent: the scene's size (e.g. its bounding diagonal).
+ * Creates `layer`. */
 ds_status ds_motion_analyse(const ds_joint_transforms *transforms, uint32_t frames,
-                            const float *canonical_joints, const ds_motion_settings *settings,
-                            ds_motion_layer *layer);
+                            const float *canonical_joints, float extent,
+                            const ds_motion_settings *settings, ds_motion_layer *layer);
 
 #endif

@@ -31,7 +31,8 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
         return ds_ok();
     }
     if (strcmp(name, "low") == 0) {
-        s->motion.bits = 10;
+        s->motion.position_step = 5e-4f;
+        s->motion.rotation_step = 3e-3f;
         s->colour.entries = 4096;
         s->colour.keep_tolerance = 2.0f;
         s->opacity_map.quality = s->scale_map.quality = 60;
@@ -39,7 +40,8 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
         return ds_ok();
     }
     if (strcmp(name, "high") == 0) {
-        s->motion.bits = 12;
+        s->motion.position_step = 5e-5f;
+        s->motion.rotation_step = 2e-4f;
         s->colour.entries = 16384;
         s->colour.keep_tolerance = 0.5f;
         s->appearance.opacity_bits = s->appearance.scale_bits = 10;
@@ -49,7 +51,8 @@ ds_status ds_pack_preset(const char *name, ds_pack_settings *s) {
         return ds_ok();
     }
     if (strcmp(name, "lossless") == 0) {
-        s->motion.bits = 16;
+        s->motion.position_step = 0.0f; /* 16 bits */
+        s->motion.rotation_step = 0.0f;
         s->colour.entries = 16384;
         s->colour.keep_tolerance = 0.0f;
         s->appearance.opacity_bits = s->appearance.scale_bits = 16;
@@ -210,8 +213,8 @@ typedef struct layer_bytes {
 } layer_bytes;
 
 static ds_status encode_segment(const ds_dsv_canonical *c, const uint32_t *spatial_order,
-                                const segment_frames *f, const ds_pack_settings *s,
-                                float position_step, layer_bytes *bytes, uint64_t *corrected) {
+                                const segment_frames *f, const ds_pack_settings *s, float extent,
+                                layer_bytes *bytes, uint64_t *corrected) {
     ds_status status = ds_ok();
     ds_joint_transforms *transforms = malloc(f->count * sizeof *transforms);
     if (!transforms) {
@@ -220,15 +223,43 @@ static ds_status encode_segment(const ds_dsv_canonical *c, const uint32_t *spati
     for (uint32_t t = 0; t < f->count; t++) {
         transforms[t] = f->frames[t].transforms;
     }
+    /* The residual quantiser pays for its codebooks and indices only when the motion is
+     * regular; noisy motion (tracking) codes smaller without it: keep the smaller. */
     ds_motion_layer motion;
-    status = ds_motion_analyse(transforms, f->count, c->joint_positions, &s->motion, &motion);
+    status =
+        ds_motion_analyse(transforms, f->count, c->joint_positions, extent, &s->motion, &motion);
+    if (!ds_failed(&status)) {
+        status = ds_motion_layer_encode(&motion, &bytes->kinds[DS_DSV_MOTION]);
+    }
+    if (!ds_failed(&status) && motion.stages > 0) {
+        ds_motion_settings plain = s->motion;
+        plain.stages = 0;
+        ds_motion_layer without;
+        ds_byte_buffer smaller = {0};
+        status =
+            ds_motion_analyse(transforms, f->count, c->joint_positions, extent, &plain, &without);
+        if (!ds_failed(&status)) {
+            status = ds_motion_layer_encode(&without, &smaller);
+        }
+        if (!ds_failed(&status) && smaller.size < bytes->kinds[DS_DSV_MOTION].size) {
+            ds_byte_buffer_free(&bytes->kinds[DS_DSV_MOTION]);
+            bytes->kinds[DS_DSV_MOTION] = smaller;
+            smaller = (ds_byte_buffer){0};
+            ds_motion_layer_free(&motion);
+            motion = without;
+        } else if (!ds_failed(&status)) {
+            ds_motion_layer_free(&without);
+        }
+        ds_byte_buffer_free(&smaller);
+    }
     free(transforms);
     if (ds_failed(&status)) {
+        ds_motion_layer_free(&motion);
         return status;
     }
-    status = ds_motion_layer_encode(&motion, &bytes->kinds[DS_DSV_MOTION]);
     if (!ds_failed(&status) && f->frames[0].has_positions) {
         ds_corrections_layer corrections;
+        float position_step = s->position_bound * extent * 2.0f;
         status = find_corrections(c, &motion, f, position_step, &corrections, corrected);
         if (!ds_failed(&status)) {
             status = ds_corrections_layer_encode(&corrections, &bytes->kinds[DS_DSV_CORRECTIONS]);
@@ -325,7 +356,7 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
     if (ds_failed(&status)) {
         return status;
     }
-    float position_step = s->position_bound * bounding_diagonal(&canonical) * 2.0f;
+    float extent = bounding_diagonal(&canonical);
     segment_frames frames;
     uint32_t capacity =
         s->segment_frames < sequence->frame_count ? s->segment_frames : sequence->frame_count;
@@ -347,7 +378,7 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
         }
         layer_bytes bytes = {0};
         if (!ds_failed(&status)) {
-            status = encode_segment(&canonical, spatial_order, &frames, s, position_step, &bytes,
+            status = encode_segment(&canonical, spatial_order, &frames, s, extent, &bytes,
                                     &report->corrections);
         }
         if (!ds_failed(&status)) {

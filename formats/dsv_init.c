@@ -227,8 +227,7 @@ ds_status ds_dsv_canonical_decode(const uint8_t *data, size_t size, ds_dsv_canon
         return status;
     }
     /* Every Gaussian uses at least one slot: the smallest payload these counts allow. */
-    size_t smallest =
-        24 + (size_t)n * (15 + (wide ? 4 : 2) + weight_bytes) + (size_t)joints * 28;
+    size_t smallest = 24 + (size_t)n * (15 + (wide ? 4 : 2) + weight_bytes) + (size_t)joints * 28;
     if (got != expected || got < smallest) {
         free(payload);
         return ds_error(DS_ERR_FORMAT, "the stream's init block has the wrong size");

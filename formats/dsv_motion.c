@@ -17,7 +17,9 @@ ds_status ds_motion_layer_create(uint32_t joints, uint32_t frames, int bits, int
     }
     layer->joints = joints;
     layer->frames = frames;
-    layer->bits = bits;
+    for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
+        layer->bits[c] = bits;
+    }
     layer->stages = stages;
     size_t values = (size_t)frames * joints * DS_MOTION_CHANNELS;
     layer->values = calloc(values, sizeof *layer->values);
@@ -60,9 +62,12 @@ static int32_t quantised_residual(const ds_motion_layer *layer, size_t at, int c
 ds_status ds_motion_layer_encode(const ds_motion_layer *layer, ds_byte_buffer *out) {
     ds_byte_buffer_append_u32le(out, layer->joints);
     ds_byte_buffer_append_u32le(out, layer->frames);
-    ds_byte_buffer_append_u8(out, (uint8_t)layer->bits);
     ds_byte_buffer_append_u8(out, (uint8_t)layer->stages);
     ds_byte_buffer_append_u8(out, (uint8_t)layer->predictor);
+    ds_byte_buffer_append(out, "\0\0", 2);
+    for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
+        ds_byte_buffer_append_u8(out, (uint8_t)layer->bits[c]);
+    }
     ds_byte_buffer_append_u8(out, 0);
     for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
         ds_byte_buffer_append_f32le(out, layer->base_lo[c]);
@@ -119,25 +124,31 @@ ds_status ds_motion_layer_encode(const ds_motion_layer *layer, ds_byte_buffer *o
     return ds_failed(&status) ? status : ds_byte_buffer_status(out);
 }
 
-static ds_status read_header(ds_byte_reader *reader, uint32_t joints, uint32_t frames, int *bits,
-                             int *stages, int *predictor, uint32_t *entries) {
+static ds_status read_header(ds_byte_reader *reader, uint32_t joints, uint32_t frames,
+                             int bits[DS_MOTION_CHANNELS], int *stages, int *predictor,
+                             uint32_t *entries) {
     uint32_t stored_joints, stored_frames;
-    uint8_t b, s, p;
+    uint8_t s, p;
+    const uint8_t *b;
     if (!ds_byte_reader_u32le(reader, &stored_joints) ||
-        !ds_byte_reader_u32le(reader, &stored_frames) || !ds_byte_reader_u8(reader, &b) ||
-        !ds_byte_reader_u8(reader, &s) || !ds_byte_reader_u8(reader, &p) ||
-        !ds_byte_reader_skip(reader, 1)) {
+        !ds_byte_reader_u32le(reader, &stored_frames) || !ds_byte_reader_u8(reader, &s) ||
+        !ds_byte_reader_u8(reader, &p) || !ds_byte_reader_skip(reader, 2) ||
+        !ds_byte_reader_bytes(reader, DS_MOTION_CHANNELS + 1, &b)) {
         return ds_error(DS_ERR_FORMAT, "motion layer is truncated");
     }
     if (stored_joints != joints || stored_frames != frames) {
         return ds_error(DS_ERR_FORMAT, "motion layer holds %u joints x %u frames, not %u x %u",
                         stored_joints, stored_frames, joints, frames);
     }
-    if (b < DS_MOTION_MIN_BITS || b > DS_MOTION_MAX_BITS || s > DS_MOTION_MAX_STAGES ||
-        p > DS_MOTION_PREDICT_VELOCITY) {
-        return ds_error(DS_ERR_FORMAT, "motion layer has invalid bits, stages or predictor");
+    if (s > DS_MOTION_MAX_STAGES || p > DS_MOTION_PREDICT_VELOCITY) {
+        return ds_error(DS_ERR_FORMAT, "motion layer has invalid stages or predictor");
     }
-    *bits = b;
+    for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
+        if (b[c] < DS_MOTION_MIN_BITS || b[c] > DS_MOTION_MAX_BITS) {
+            return ds_error(DS_ERR_FORMAT, "motion layer has invalid bits");
+        }
+        bits[c] = b[c];
+    }
     *stages = s;
     *predictor = p;
     /* The codebook sizes come after the ranges; peek at them without consuming. */
@@ -167,19 +178,20 @@ ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t join
                                  ds_motion_layer *layer) {
     memset(layer, 0, sizeof *layer);
     ds_byte_reader reader = ds_byte_reader_make(data, size);
-    int bits = 0, stages = 0, predictor = 0;
+    int bits[DS_MOTION_CHANNELS] = {0}, stages = 0, predictor = 0;
     uint32_t entries[DS_MOTION_MAX_STAGES] = {0};
-    ds_status status = read_header(&reader, joints, frames, &bits, &stages, &predictor, entries);
+    ds_status status = read_header(&reader, joints, frames, bits, &stages, &predictor, entries);
     if (ds_failed(&status)) {
         return status;
     }
     if (joints == 0 || frames == 0 || (size_t)joints * frames > ((size_t)1 << 32)) {
         return ds_error(DS_ERR_FORMAT, "motion layer is too large");
     }
-    status = ds_motion_layer_create(joints, frames, bits, stages, entries, layer);
+    status = ds_motion_layer_create(joints, frames, DS_MOTION_MAX_BITS, stages, entries, layer);
     if (ds_failed(&status)) {
         return status;
     }
+    memcpy(layer->bits, bits, sizeof layer->bits);
     layer->predictor = predictor;
     for (int c = 0; c < DS_MOTION_CHANNELS * 2; c++) {
         float *lo =
@@ -221,7 +233,6 @@ ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t join
     if (!ds_byte_reader_bytes(&values, (size_t)joints * DS_MOTION_CHANNELS * 2, &bytes)) {
         status = ds_error(DS_ERR_FORMAT, "motion layer's first frame is truncated");
     }
-    uint32_t top = ds_motion_max_value(bits);
     for (int c = 0; c < DS_MOTION_CHANNELS && !ds_failed(&status); c++) {
         for (size_t j = 0; j < joints; j++) {
             layer->values[j * DS_MOTION_CHANNELS + (size_t)c] =
@@ -254,7 +265,7 @@ ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t join
                 int64_t value = (int64_t)ds_motion_prediction(layer, t, j, c) +
                                 quantised_residual(layer, (t - 1) * joints + j, c) +
                                 ds_unzigzag(coded);
-                if (value < 0 || value > top) {
+                if (value < 0 || value > (int64_t)ds_motion_max_value(bits[c])) {
                     status = ds_error(DS_ERR_FORMAT, "motion value out of range");
                     break;
                 }
@@ -299,7 +310,8 @@ void ds_motion_layer_transforms(const ds_motion_layer *layer, uint32_t t,
             const uint16_t *v = layer->values + (size_t)t * stride + j * DS_MOTION_CHANNELS;
             float r[4];
             for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
-                float value = ds_motion_dequantise(v[c], layer->bits, layer->lo[c], layer->hi[c]);
+                float value =
+                    ds_motion_dequantise(v[c], layer->bits[c], layer->lo[c], layer->hi[c]);
                 if (c < 3) {
                     p[c] += value;
                 } else {

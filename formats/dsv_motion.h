@@ -15,7 +15,7 @@ enum {
     DS_MOTION_CHANNELS = 7, /* px py pz qw qx qy qz */
     DS_MOTION_MAX_STAGES = 4,
     DS_MOTION_MAX_ENTRIES = 4096,
-    DS_MOTION_MIN_BITS = 8,
+    DS_MOTION_MIN_BITS = 1,
     DS_MOTION_MAX_BITS = 16,
 };
 
@@ -27,10 +27,10 @@ enum {
 
 /* Frame 0 of the segment holds each joint's absolute position and rotation at 16 bits
  * ("base"); frames t >= 1 hold its displacement p_t - p_0 and relative rotation
- * q_t (x) conj(q_0) at `bits` over the segment's (small) ranges of those. */
+ * q_t (x) conj(q_0) at bits[c] per channel over the segment's (small) ranges of those. */
 typedef struct ds_motion_layer {
     uint32_t joints, frames;
-    int bits;
+    int bits[DS_MOTION_CHANNELS];
     int predictor;
     float base_lo[DS_MOTION_CHANNELS], base_hi[DS_MOTION_CHANNELS];
     float lo[DS_MOTION_CHANNELS], hi[DS_MOTION_CHANNELS];
@@ -41,7 +41,8 @@ typedef struct ds_motion_layer {
     uint16_t *indices[DS_MOTION_MAX_STAGES];  /* (frames - 1) x joints */
 } ds_motion_layer;
 
-/* Allocates values (and, for `stages` with `entries`, codebooks and indices), zeroed. */
+/* Allocates values (and, for `stages` with `entries`, codebooks and indices), zeroed; every
+ * channel's bits set to `bits`. */
 ds_status ds_motion_layer_create(uint32_t joints, uint32_t frames, int bits, int stages,
                                  const uint32_t *entries, ds_motion_layer *layer);
 void ds_motion_layer_free(ds_motion_layer *layer);
@@ -55,7 +56,7 @@ static inline int32_t ds_motion_rest_sample(const ds_motion_layer *layer, int c)
     float rest = c == 3 ? 1.0f : 0.0f; /* identity quaternion's w; zero elsewhere */
     float range = layer->hi[c] - layer->lo[c];
     double unit = range > 0 ? ((double)rest - layer->lo[c]) / range : 0.0;
-    double top = ds_motion_max_value(layer->bits);
+    double top = ds_motion_max_value(layer->bits[c]);
     double q = unit * top + 0.5;
     return q < 0 ? 0 : (q > top ? (int32_t)top : (int32_t)q);
 }
@@ -73,7 +74,7 @@ static inline int32_t ds_motion_prediction(const ds_motion_layer *layer, uint32_
     }
     int32_t older = t >= 3 ? layer->values[(t - 2) * stride + at] : rest;
     int32_t extrapolated = 2 * previous - older;
-    int32_t top = (int32_t)ds_motion_max_value(layer->bits);
+    int32_t top = (int32_t)ds_motion_max_value(layer->bits[c]);
     return extrapolated < 0 ? 0 : (extrapolated > top ? top : extrapolated);
 }
 

@@ -178,7 +178,8 @@ static void motion_layer_round_trip_is_exact(void **state) {
     ds_motion_settings_default(&settings);
     settings.entries = 16;
     ds_motion_layer layer, decoded;
-    assert_int_equal(ds_motion_analyse(transforms, FRAMES, joints, &settings, &layer).code, DS_OK);
+    assert_int_equal(ds_motion_analyse(transforms, FRAMES, joints, 1.0f, &settings, &layer).code,
+                     DS_OK);
     ds_byte_buffer bytes = {0};
     assert_int_equal(ds_motion_layer_encode(&layer, &bytes).code, DS_OK);
     assert_int_equal(ds_motion_layer_decode(bytes.data, bytes.size, JOINTS, FRAMES, &decoded).code,
