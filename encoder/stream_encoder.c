@@ -206,6 +206,27 @@ static ds_status find_corrections(const ds_dsv_canonical *c, const ds_motion_lay
     return status;
 }
 
+/* ---- progress ---- */
+
+typedef struct pack_reporter {
+    ds_pack_progress progress;
+    void *context;
+    uint32_t first, count, total; /* the segment being packed */
+} pack_reporter;
+
+/* Reports that `fraction` of the current segment is done. */
+static ds_status report_progress(const pack_reporter *r, const char *phase, double fraction) {
+    if (r->progress && !r->progress(r->context, phase, r->first + fraction * r->count, r->total)) {
+        return ds_error(DS_ERR_INTERRUPTED, "stopped; no stream was written");
+    }
+    return ds_ok();
+}
+
+/* Shares of a segment's packing time, roughly, for the progress bar. */
+#define SHARE_READ   0.2
+#define SHARE_MOTION 0.3
+#define SHARE_MAPS   0.5
+
 /* ---- a segment ---- */
 
 typedef struct layer_bytes {
@@ -214,7 +235,8 @@ typedef struct layer_bytes {
 
 static ds_status encode_segment(const ds_dsv_canonical *c, const uint32_t *spatial_order,
                                 const segment_frames *f, const ds_pack_settings *s, float extent,
-                                layer_bytes *bytes, uint64_t *corrected) {
+                                const pack_reporter *reporter, layer_bytes *bytes,
+                                uint64_t *corrected) {
     ds_status status = ds_ok();
     ds_joint_transforms *transforms = malloc(f->count * sizeof *transforms);
     if (!transforms) {
@@ -267,6 +289,9 @@ static ds_status encode_segment(const ds_dsv_canonical *c, const uint32_t *spati
         }
     }
     ds_motion_layer_free(&motion);
+    if (!ds_failed(&status)) {
+        status = report_progress(reporter, "opacity/scale maps", SHARE_MOTION);
+    }
     if (ds_failed(&status)) {
         return status;
     }
@@ -282,6 +307,9 @@ static ds_status encode_segment(const ds_dsv_canonical *c, const uint32_t *spati
                                        spatial_order, coding, &bytes->kinds[DS_DSV_APPEARANCE]);
         ds_appearance_layer_free(&appearance);
         ds_appearance_row_orders_free(row_orders, spatial_order);
+    }
+    if (!ds_failed(&status)) {
+        status = report_progress(reporter, "colour codebooks", SHARE_MAPS);
     }
     if (ds_failed(&status)) {
         return status;
@@ -373,13 +401,18 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
         frames.count = sequence->frame_count - first < s->segment_frames
                            ? sequence->frame_count - first
                            : s->segment_frames;
+        pack_reporter reporter = {progress, context, first, frames.count, sequence->frame_count};
         for (uint32_t t = 0; t < frames.count && !ds_failed(&status); t++) {
             status = sequence->load(sequence->context, first + t, &frames.frames[t]);
+            if (!ds_failed(&status)) {
+                status = report_progress(&reporter, "reading frames",
+                                         SHARE_READ * (t + 1) / frames.count);
+            }
         }
         layer_bytes bytes = {0};
         if (!ds_failed(&status)) {
-            status = encode_segment(&canonical, spatial_order, &frames, s, extent, &bytes,
-                                    &report->corrections);
+            status = encode_segment(&canonical, spatial_order, &frames, s, extent, &reporter,
+                                    &bytes, &report->corrections);
         }
         if (!ds_failed(&status)) {
             status = write_segment(&writer, first, frames.count, &bytes, report);
@@ -387,9 +420,8 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
         for (int kind = 0; kind < DS_DSV_KINDS; kind++) {
             ds_byte_buffer_free(&bytes.kinds[kind]);
         }
-        if (!ds_failed(&status) && progress &&
-            !progress(context, first + frames.count, sequence->frame_count)) {
-            status = ds_error(DS_ERR_INTERRUPTED, "stopped; no stream was written");
+        if (!ds_failed(&status)) {
+            status = report_progress(&reporter, "written", 1.0);
         }
     }
     segment_frames_free(&frames, capacity);

@@ -57,8 +57,9 @@ typedef struct ds_pack_report {
     double seconds;
 } ds_pack_report;
 
-/* Progress: frames done of the total; return false to stop (DS_ERR_INTERRUPTED, no file). */
-typedef bool (*ds_pack_progress)(void *context, uint32_t done, uint32_t total);
+/* Progress: what is being done and how many of the `total` frames are done (fractional within
+ * a segment); return false to stop (DS_ERR_INTERRUPTED, no file is left). */
+typedef bool (*ds_pack_progress)(void *context, const char *phase, double done, uint32_t total);
 
 ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *settings,
                          const char *path, ds_pack_progress progress, void *context,

@@ -1,4 +1,5 @@
 /* dualsplat pack: a tracking output, a .ply sequence or a static splat into a .dsv stream. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "commands.h"
 #include "pack_sources.h"
@@ -6,6 +7,7 @@
 #include "stream_report.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +169,14 @@ static int settings_from(const pack_options *o, ds_pack_settings *s) {
     return CLI_EXIT_OK;
 }
 
+/* Ctrl-C stops between steps, so the partial file is removed rather than left behind. */
+static volatile sig_atomic_t stop_requested = 0;
+
+static void request_stop(int signal_number) {
+    (void)signal_number;
+    stop_requested = 1;
+}
+
 typedef struct pack_progress {
     cli_progress bar;
 } pack_progress;
@@ -174,15 +184,15 @@ typedef struct pack_progress {
 static bool source_progress(void *context, const char *phase, double fraction) {
     pack_progress *p = context;
     cli_progress_update(&p->bar, phase, fraction, "", false);
-    return true;
+    return !stop_requested;
 }
 
-static bool frames_progress(void *context, uint32_t done, uint32_t total) {
+static bool frames_progress(void *context, const char *phase, double done, uint32_t total) {
     pack_progress *p = context;
-    char detail[64];
-    snprintf(detail, sizeof detail, "frame %u/%u", done, total);
-    cli_progress_update(&p->bar, "packing", (double)done / total, detail, false);
-    return true;
+    char detail[96];
+    snprintf(detail, sizeof detail, "frame %u/%u, %s", (unsigned)done, total, phase);
+    cli_progress_update(&p->bar, "packing", done / total, detail, false);
+    return !stop_requested;
 }
 
 int command_pack(int argc, char **argv) {
@@ -198,6 +208,9 @@ int command_pack(int argc, char **argv) {
     }
     pack_progress progress;
     cli_progress_start(&progress.bar, o.quiet);
+    struct sigaction action = {.sa_handler = request_stop}, previous;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous);
     ds_decomposition_settings decomposition, *chosen = NULL;
     if (o.joints > 0) {
         ds_decomposition_settings_default(1, &decomposition);
@@ -208,7 +221,8 @@ int command_pack(int argc, char **argv) {
     ds_status status = pack_source_open(o.input, chosen, source_progress, &progress, &source);
     if (ds_failed(&status)) {
         cli_progress_finish(&progress.bar);
-        return cli_fail(o.input, &status);
+        sigaction(SIGINT, &previous, NULL);
+        return cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : o.input, &status);
     }
     ds_sequence *sequence = pack_source_sequence(source);
     sequence->fps_numerator = (uint32_t)o.fps_numerator;
@@ -216,9 +230,10 @@ int command_pack(int argc, char **argv) {
     ds_pack_report report;
     status = ds_pack_stream(sequence, &settings, o.output, frames_progress, &progress, &report);
     cli_progress_finish(&progress.bar);
+    sigaction(SIGINT, &previous, NULL);
     if (ds_failed(&status)) {
         pack_source_free(source);
-        return cli_fail(o.output, &status);
+        return cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : o.output, &status);
     }
     stream_report_print_pack(stdout, o.output, sequence, &report);
     pack_source_free(source);
