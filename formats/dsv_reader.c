@@ -46,6 +46,10 @@ ds_status ds_dsv_open(ds_byte_source source, ds_dsv **out) {
     free(bytes);
     bytes = NULL;
     size_t index_size = (size_t)dsv->header.segment_count * DS_DSV_INDEX_ENTRY_SIZE;
+    /* An index the file cannot hold is refused before anything is allocated for it. */
+    if (!ds_failed(&status) && DS_DSV_HEADER_SIZE + (uint64_t)index_size > dsv->source.size) {
+        status = ds_error(DS_ERR_FORMAT, "the stream is truncated (its index does not fit)");
+    }
     if (!ds_failed(&status)) {
         dsv->segments = calloc(dsv->header.segment_count, sizeof *dsv->segments);
         status = dsv->segments ? read_bytes(dsv, DS_DSV_HEADER_SIZE, index_size, &bytes)
