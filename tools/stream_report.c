@@ -10,6 +10,11 @@ static const char *const layer_names[DS_DSV_KINDS] = {"joint motion", "opacity/s
 static const char *const layer_keys[DS_DSV_KINDS] = {"motion", "opacity_scale", "colour",
                                                      "corrections"};
 
+/* "s" unless there is exactly one. */
+static const char *plural(uint64_t count) {
+    return count == 1 ? "" : "s";
+}
+
 double stream_report_ply_bytes(size_t count, int sh_degree) {
     /* x y z, nx ny nz, 3 (degree + 1)^2 SH, opacity, 3 scales, 4 rotation: float32 each. */
     int floats = 3 + 3 + 3 * (sh_degree + 1) * (sh_degree + 1) + 1 + 3 + 4;
@@ -56,10 +61,12 @@ void stream_report_print_pack(FILE *out, const char *path, const ds_sequence *se
     char gaussians[32], total[32];
     cli_format_count(costs.gaussians, gaussians, sizeof gaussians);
     cli_format_bytes(costs.file_bytes, total, sizeof total);
+    size_t joints = sequence->canonical->joint_count;
     fprintf(out,
-            "%s: %u frames of %s skin Gaussians on %zu joints, %s in %.1f s (%.2f s per frame)\n",
-            path, costs.frames, gaussians, sequence->canonical->joint_count, total, report->seconds,
-            report->seconds / costs.frames);
+            "%s: %u frame%s of %s skin Gaussians on %zu joint%s, %s in %.1f s (%.2f s per "
+            "frame)\n",
+            path, costs.frames, plural(costs.frames), gaussians, joints, plural(joints), total,
+            report->seconds, report->seconds / costs.frames);
     print_costs(out, &costs);
     if (report->corrections) {
         fprintf(out, "  corrected        %.2f%% of Gaussian-frames\n",
@@ -127,10 +134,11 @@ bool stream_report_print_probe(FILE *out, const char *path, ds_dsv *dsv, bool js
         cli_format_bytes(costs.file_bytes, total, sizeof total);
         fprintf(out, "%s: dualsplat .dsv stream, version %u.%u, %s\n", path, h->version_major,
                 h->version_minor, total);
-        fprintf(out, "  frames           %u at %.3g fps (%.2f s), %u segments of %u\n",
-                h->frame_count, fps, h->frame_count / fps, h->segment_count, h->segment_frames);
-        fprintf(out, "  skin Gaussians   %s, SH degree %d, on %zu joints (K = %d)\n", gaussians,
-                c->sh_degree, c->joint_count, c->binding.k);
+        fprintf(out, "  frames           %u at %.3g fps (%.2f s), %u segment%s of %u\n",
+                h->frame_count, fps, h->frame_count / fps, h->segment_count,
+                plural(h->segment_count), h->segment_frames);
+        fprintf(out, "  skin Gaussians   %s, SH degree %d, on %zu joint%s (K = %d)\n", gaussians,
+                c->sh_degree, c->joint_count, plural(c->joint_count), c->binding.k);
         print_costs(out, &costs);
     }
     if (missing) {

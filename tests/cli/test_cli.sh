@@ -208,7 +208,7 @@ expect_error_line "synth missing parent" ".*no/such/synth: cannot create the out
 # ---- streams: pack, probe, render --frame, unpack ----
 stream=$work/fruit.dsv
 run "pack static" 0 -- pack "$data/fruit_drops_minimal.ply" -o "$stream" -q
-expect_stdout "pack static" "1 frames of 4,721 skin Gaussians"
+expect_stdout "pack static" "1 frame of 4,721 skin Gaussians on 1 joint,"
 expect_stdout "pack static" "bits per Gaussian"
 run "probe stream" 0 -- probe "$stream"
 expect_stdout "probe stream" "dualsplat .dsv stream, version 1\.0"
