@@ -161,7 +161,7 @@ static ds_status find_corrections(const ds_dsv_canonical *c, const ds_motion_lay
             bool needed = false;
             for (int a = 0; a < 3; a++) {
                 float q = roundf((x[a] - y[a]) / step);
-                q = q > 1e9f ? 1e9f : (q < -1e9f ? -1e9f : q);
+                q = !isfinite(q) ? 0.0f : (q > 1e9f ? 1e9f : (q < -1e9f ? -1e9f : q));
                 offset[a] = (int32_t)q;
                 needed |= fabsf(x[a] - y[a]) > step * 0.5f;
             }
