@@ -137,8 +137,10 @@ bool stream_report_print_probe(FILE *out, const char *path, ds_dsv *dsv, bool js
         fprintf(out, "  frames           %u at %.3g fps (%.2f s), %u segment%s of %u\n",
                 h->frame_count, fps, h->frame_count / fps, h->segment_count,
                 plural(h->segment_count), h->segment_frames);
-        fprintf(out, "  skin Gaussians   %s, SH degree %d, on %zu joint%s (K = %d)\n", gaussians,
-                c->sh_degree, c->joint_count, plural(c->joint_count), c->binding.k);
+        char joint_text[32];
+        cli_format_count(c->joint_count, joint_text, sizeof joint_text);
+        fprintf(out, "  skin Gaussians   %s, SH degree %d, on %s joint%s (K = %d)\n", gaussians,
+                c->sh_degree, joint_text, plural(c->joint_count), c->binding.k);
         print_costs(out, &costs);
     }
     if (missing) {

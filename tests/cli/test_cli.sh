@@ -255,6 +255,15 @@ run "probe truncated" 1 -- probe "$work/cut.dsv"
 grep -q "cannot be read" <<<"$err" || fail "probe of a truncated stream did not report it: $err"
 run "unpack truncated" 1 -- unpack "$work/cut.dsv" -o "$work/cut" -q
 grep -q "segment 0 (frames 0-0) is missing" <<<"$err" || fail "unpack of a truncated stream: $err"
+# encode: fit + track + pack of a tiny synthetic capture, then the stream it made.
+"$dualsplat" synth "$work/enc" --frames 3 --views 6 --size 64x48 -q >/dev/null
+run "encode" 0 -- encode "$work/enc" -o "$work/enc.dsv" --joint-iterations 20 \
+    --skin-iterations 20 --fine-iterations 3 -q
+run "probe encoded" 0 -- probe "$work/enc.dsv"
+expect_stdout "probe encoded" "frames +3 at 30 fps"
+[ -f "$work/enc.dsv.work/track/frames/000002.dsframe" ] || fail "encode kept no tracking"
+run "encode bad frames" 2 -- encode "$work/enc" -o "$work/enc2.dsv" --frames 1:2
+expect_error_line "encode bad frames" "encode: --frames must start at 0"
 for command in pack unpack encode; do
     run "$command --help" 0 -- "$command" --help
     expect_stdout "$command --help" "^usage: dualsplat $command"
