@@ -42,6 +42,12 @@ void ds_byte_buffer_append_u8(ds_byte_buffer *buffer, uint8_t value) {
     ds_byte_buffer_append(buffer, &value, 1);
 }
 
+void ds_byte_buffer_append_u16le(ds_byte_buffer *buffer, uint16_t value) {
+    uint8_t bytes[2];
+    ds_store_u16le(bytes, value);
+    ds_byte_buffer_append(buffer, bytes, sizeof bytes);
+}
+
 void ds_byte_buffer_append_u32le(ds_byte_buffer *buffer, uint32_t value) {
     uint8_t bytes[4];
     ds_store_u32le(bytes, value);

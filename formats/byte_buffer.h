@@ -20,6 +20,7 @@ typedef struct ds_byte_buffer {
 bool ds_byte_buffer_reserve(ds_byte_buffer *buffer, size_t extra);
 void ds_byte_buffer_append(ds_byte_buffer *buffer, const void *bytes, size_t count);
 void ds_byte_buffer_append_u8(ds_byte_buffer *buffer, uint8_t value);
+void ds_byte_buffer_append_u16le(ds_byte_buffer *buffer, uint16_t value);
 void ds_byte_buffer_append_u32le(ds_byte_buffer *buffer, uint32_t value);
 void ds_byte_buffer_append_u64le(ds_byte_buffer *buffer, uint64_t value);
 void ds_byte_buffer_append_f32le(ds_byte_buffer *buffer, float value);
@@ -55,6 +56,13 @@ bool ds_byte_reader_u64le(ds_byte_reader *reader, uint64_t *value);
 bool ds_byte_reader_f32le(ds_byte_reader *reader, float *value);
 
 /* Little-endian loads and stores on unaligned memory. */
+static inline uint16_t ds_load_u16le(const uint8_t *p) {
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline void ds_store_u16le(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 static inline uint32_t ds_load_u32le(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }

@@ -2,6 +2,7 @@
 #include "formats/dsv_colour.h"
 
 #include "formats/half_float.h"
+#include "formats/stream_coding.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -105,33 +106,6 @@ static bool bits_padding_clear(const bit_reader *reader, size_t section_bytes) {
     return (last >> (used & 7)) == 0;
 }
 
-static void put_varint(ds_byte_buffer *out, uint32_t value) {
-    while (value >= 0x80) {
-        ds_byte_buffer_append_u8(out, (uint8_t)(value | 0x80));
-        value >>= 7;
-    }
-    ds_byte_buffer_append_u8(out, (uint8_t)value);
-}
-
-static bool get_varint(ds_byte_reader *reader, uint32_t *value) {
-    uint64_t result = 0;
-    for (int i = 0; i < MAX_VARINT_BYTES; i++) {
-        uint8_t byte;
-        if (!ds_byte_reader_u8(reader, &byte)) {
-            return false;
-        }
-        result |= (uint64_t)(byte & 0x7f) << (7 * i);
-        if (!(byte & 0x80)) {
-            if (result > UINT32_MAX) {
-                return false;
-            }
-            *value = (uint32_t)result;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- encoding ---- */
 
 static ds_status check_layer(const ds_colour_layer *layer) {
@@ -213,16 +187,16 @@ static void write_body(const ds_colour_layer *layer, ds_byte_buffer *body) {
     }
     for (uint32_t f = 1; f < layer->frames; f++) {
         for (int d = 0; d < orders; d++) {
-            put_varint(body, layer->change_starts[d][f] - layer->change_starts[d][f - 1]);
+            ds_varint_append(body, layer->change_starts[d][f] - layer->change_starts[d][f - 1]);
         }
     }
     for (uint32_t f = 1; f < layer->frames; f++) {
         for (int d = 0; d < orders; d++) {
             for (uint32_t c = layer->change_starts[d][f - 1]; c < layer->change_starts[d][f]; c++) {
                 uint32_t id = layer->change_gaussians[d][c];
-                put_varint(body, c == layer->change_starts[d][f - 1]
-                                     ? id
-                                     : id - layer->change_gaussians[d][c - 1] - 1);
+                ds_varint_append(body, c == layer->change_starts[d][f - 1]
+                                           ? id
+                                           : id - layer->change_gaussians[d][c - 1] - 1);
             }
         }
     }
@@ -366,7 +340,7 @@ static ds_status parse_body(const uint8_t *data, size_t size, ds_colour_layer *l
     for (uint32_t f = 1; f < layer->frames; f++) {
         for (int d = 0; d < orders; d++) {
             uint32_t changes;
-            if (!get_varint(&reader, &changes)) {
+            if (!ds_varint_read(&reader, &changes)) {
                 return corrupt("change counts are truncated or malformed");
             }
             uint64_t end = (uint64_t)layer->change_starts[d][f - 1] + changes;
@@ -397,7 +371,7 @@ static ds_status parse_body(const uint8_t *data, size_t size, ds_colour_layer *l
             uint64_t next_id = 0;
             for (uint32_t c = layer->change_starts[d][f - 1]; c < layer->change_starts[d][f]; c++) {
                 uint32_t gap;
-                if (!get_varint(&reader, &gap)) {
+                if (!ds_varint_read(&reader, &gap)) {
                     return corrupt("changed Gaussians are truncated or malformed");
                 }
                 uint64_t id = next_id + gap;

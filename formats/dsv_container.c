@@ -11,15 +11,6 @@ static uint32_t crc(const uint8_t *data, size_t size) {
     return (uint32_t)crc32_z(0, data, size);
 }
 
-static void store_u16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t load_u16(const uint8_t *p) {
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static void store_u64(uint8_t *p, uint64_t v) {
     ds_store_u32le(p, (uint32_t)v);
     ds_store_u32le(p + 4, (uint32_t)(v >> 32));
@@ -28,8 +19,8 @@ static void store_u64(uint8_t *p, uint64_t v) {
 void ds_dsv_header_encode(const ds_dsv_header *h, uint8_t out[DS_DSV_HEADER_SIZE]) {
     memset(out, 0, DS_DSV_HEADER_SIZE);
     memcpy(out, ds_dsv_magic, 8);
-    store_u16(out + 8, h->version_major);
-    store_u16(out + 10, h->version_minor);
+    ds_store_u16le(out + 8, h->version_major);
+    ds_store_u16le(out + 10, h->version_minor);
     ds_store_u32le(out + 12, h->frame_count);
     ds_store_u32le(out + 16, h->fps_numerator);
     ds_store_u32le(out + 20, h->fps_denominator);
@@ -47,8 +38,8 @@ ds_status ds_dsv_header_decode(const uint8_t *data, size_t size, ds_dsv_header *
         return ds_error(DS_ERR_FORMAT, "not a .dsv stream");
     }
     memset(h, 0, sizeof *h);
-    h->version_major = load_u16(data + 8);
-    h->version_minor = load_u16(data + 10);
+    h->version_major = ds_load_u16le(data + 8);
+    h->version_minor = ds_load_u16le(data + 10);
     if (h->version_major != DS_DSV_VERSION_MAJOR) {
         return ds_error(DS_ERR_UNSUPPORTED, ".dsv version %u.%u is not supported (this reads %d.x)",
                         h->version_major, h->version_minor, DS_DSV_VERSION_MAJOR);
@@ -132,16 +123,16 @@ ds_status ds_dsv_segment_encode(uint32_t first_frame, uint32_t frames, const ds_
     }
     uint8_t header[DS_DSV_SEGMENT_HEADER_SIZE];
     memcpy(header, SEGMENT_MAGIC, 4);
-    store_u16(header + 4, SEGMENT_VERSION);
-    store_u16(header + 6, (uint16_t)count);
+    ds_store_u16le(header + 4, SEGMENT_VERSION);
+    ds_store_u16le(header + 6, (uint16_t)count);
     ds_store_u32le(header + 8, first_frame);
     ds_store_u32le(header + 12, frames);
     ds_byte_buffer_append(out, header, sizeof header);
     for (int l = 0; l < count; l++) {
         uint8_t entry[DS_DSV_LAYER_ENTRY_SIZE];
         ds_store_u32le(entry, layers[l].type);
-        store_u16(entry + 4, layers[l].version);
-        store_u16(entry + 6, 0);
+        ds_store_u16le(entry + 4, layers[l].version);
+        ds_store_u16le(entry + 6, 0);
         ds_store_u32le(entry + 8, layers[l].size);
         ds_store_u32le(entry + 12, crc(layers[l].data, layers[l].size));
         ds_byte_buffer_append(out, entry, sizeof entry);
@@ -165,11 +156,11 @@ ds_status ds_dsv_segment_parse(const uint8_t *data, size_t size, const ds_dsv_se
     if (size < DS_DSV_SEGMENT_HEADER_SIZE || memcmp(data, SEGMENT_MAGIC, 4) != 0) {
         return ds_error(DS_ERR_FORMAT, "not a segment");
     }
-    if (load_u16(data + 4) != SEGMENT_VERSION) {
+    if (ds_load_u16le(data + 4) != SEGMENT_VERSION) {
         return ds_error(DS_ERR_UNSUPPORTED, "segment version %u is not supported",
-                        load_u16(data + 4));
+                        ds_load_u16le(data + 4));
     }
-    int layer_count = load_u16(data + 6);
+    int layer_count = ds_load_u16le(data + 6);
     if (ds_load_u32le(data + 8) != entry->first_frame ||
         ds_load_u32le(data + 12) != entry->frame_count) {
         return ds_error(DS_ERR_FORMAT, "segment's frames disagree with the index");
@@ -183,7 +174,7 @@ ds_status ds_dsv_segment_parse(const uint8_t *data, size_t size, const ds_dsv_se
         const uint8_t *p = data + DS_DSV_SEGMENT_HEADER_SIZE + (size_t)l * DS_DSV_LAYER_ENTRY_SIZE;
         ds_dsv_layer *layer = &layers[l];
         layer->type = ds_load_u32le(p);
-        layer->version = load_u16(p + 4);
+        layer->version = ds_load_u16le(p + 4);
         layer->size = ds_load_u32le(p + 8);
         char name[5];
         layer_name(layer->type, name);

@@ -105,9 +105,8 @@ ds_status ds_corrections_layer_encode(const ds_corrections_layer *layer, ds_byte
         }
         for (uint32_t e = first; e < end; e++) {
             for (int c = 0; c < 3; c++) {
-                uint16_t v = (uint16_t)layer->rotations[(size_t)e * 3 + (size_t)c];
-                uint8_t bytes[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-                ds_byte_buffer_append(&body, bytes, 2);
+                ds_byte_buffer_append_u16le(&body,
+                                            (uint16_t)layer->rotations[(size_t)e * 3 + (size_t)c]);
             }
         }
     }
@@ -187,8 +186,7 @@ ds_status ds_corrections_layer_decode(const uint8_t *data, size_t size, uint32_t
             status = ds_error(DS_ERR_FORMAT, "corrections of frame %u are truncated", t);
         }
         for (uint32_t e = 0; e < count * 3 && !ds_failed(&status); e++) {
-            layer->rotations[entries * 3 + e] =
-                (int16_t)(uint16_t)(bytes[e * 2] | bytes[e * 2 + 1] << 8);
+            layer->rotations[entries * 3 + e] = (int16_t)ds_load_u16le(bytes + e * 2);
         }
         entries += count;
         layer->starts[t + 1] = (uint32_t)entries;

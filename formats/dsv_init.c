@@ -40,15 +40,6 @@ void ds_dsv_canonical_free(ds_dsv_canonical *c) {
     memset(c, 0, sizeof *c);
 }
 
-static void append_u16(ds_byte_buffer *out, uint16_t v) {
-    uint8_t bytes[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    ds_byte_buffer_append(out, bytes, 2);
-}
-
-static uint16_t load_u16(const uint8_t *p) {
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static long clamp_round(double v, long lo, long hi) {
     long r = lround(v);
     return r < lo ? lo : (r > hi ? hi : r);
@@ -81,7 +72,7 @@ ds_status ds_dsv_canonical_encode(const ds_dsv_canonical *c, int weight_bits, ds
         double extent = hi[a] > lo[a] ? (double)hi[a] - lo[a] : 1.0;
         for (size_t i = 0; i < n; i++) {
             double unit = ((double)c->skin_positions[i * 3 + (size_t)a] - lo[a]) / extent;
-            append_u16(&payload, (uint16_t)clamp_round(unit * 65535.0, 0, 65535));
+            ds_byte_buffer_append_u16le(&payload, (uint16_t)clamp_round(unit * 65535.0, 0, 65535));
         }
     }
     for (int comp = 0; comp < 4; comp++) {
@@ -91,7 +82,8 @@ ds_status ds_dsv_canonical_encode(const ds_dsv_canonical *c, int weight_bits, ds
                                (double)q[3] * q[3]);
             double sign = q[0] < 0 ? -1.0 : 1.0;
             double v = norm > 0 ? sign * q[comp] / norm : (comp == 0 ? 1.0 : 0.0);
-            append_u16(&payload, (uint16_t)(int16_t)clamp_round(v * 32767.0, -32767, 32767));
+            ds_byte_buffer_append_u16le(&payload,
+                                        (uint16_t)(int16_t)clamp_round(v * 32767.0, -32767, 32767));
         }
     }
     /* Weights to 8 bits; slots whose weight rounds to 0 are left out (tracking's softmax
@@ -136,7 +128,7 @@ ds_status ds_dsv_canonical_encode(const ds_dsv_canonical *c, int weight_bits, ds
             if (wide) {
                 ds_byte_buffer_append_u32le(&payload, joint);
             } else {
-                append_u16(&payload, (uint16_t)joint);
+                ds_byte_buffer_append_u16le(&payload, (uint16_t)joint);
             }
         }
     }
@@ -186,9 +178,9 @@ ds_status ds_dsv_canonical_decode(const uint8_t *data, size_t size, ds_dsv_canon
     if (size < INIT_HEADER_SIZE || memcmp(data, INIT_MAGIC, 4) != 0) {
         return ds_error(DS_ERR_FORMAT, "the stream's init block is not one");
     }
-    if (load_u16(data + 4) != INIT_VERSION) {
+    if (ds_load_u16le(data + 4) != INIT_VERSION) {
         return ds_error(DS_ERR_UNSUPPORTED, "init block version %u is not supported",
-                        load_u16(data + 4));
+                        ds_load_u16le(data + 4));
     }
     uint32_t n = ds_load_u32le(data + 8), joints = ds_load_u32le(data + 12);
     int sh_degree = data[16], k = data[17];
@@ -253,13 +245,13 @@ ds_status ds_dsv_canonical_decode(const uint8_t *data, size_t size, ds_dsv_canon
         double extent = hi[a] > lo[a] ? (double)hi[a] - lo[a] : 1.0;
         for (size_t i = 0; i < n; i++) {
             c->skin_positions[i * 3 + (size_t)a] =
-                (float)(lo[a] + load_u16(p + i * 2) / 65535.0 * extent);
+                (float)(lo[a] + ds_load_u16le(p + i * 2) / 65535.0 * extent);
         }
     }
     for (int comp = 0; comp < 4; comp++, p += (size_t)n * 2) {
         for (size_t i = 0; i < n; i++) {
             c->skin_rotations[i * 4 + (size_t)comp] =
-                (float)(int16_t)load_u16(p + i * 2) / 32767.0f;
+                (float)(int16_t)ds_load_u16le(p + i * 2) / 32767.0f;
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -297,7 +289,7 @@ ds_status ds_dsv_canonical_decode(const uint8_t *data, size_t size, ds_dsv_canon
             if (slot >= used[i]) {
                 continue;
             }
-            uint32_t joint = wide ? ds_load_u32le(p) : load_u16(p);
+            uint32_t joint = wide ? ds_load_u32le(p) : ds_load_u16le(p);
             p += joint_bytes;
             if (joint >= joints) {
                 status = ds_error(DS_ERR_FORMAT, "the binding names a joint that does not exist");
@@ -310,7 +302,7 @@ ds_status ds_dsv_canonical_decode(const uint8_t *data, size_t size, ds_dsv_canon
         for (size_t i = 0; i < n; i++) {
             if (slot < used[i]) {
                 c->binding.weights[i * (size_t)k + (size_t)slot] =
-                    weight_bytes == 2 ? load_u16(p) : *p;
+                    weight_bytes == 2 ? ds_load_u16le(p) : *p;
                 p += weight_bytes;
             }
         }

@@ -78,21 +78,16 @@ ds_status ds_motion_layer_encode(const ds_motion_layer *layer, ds_byte_buffer *o
         ds_byte_buffer_append_f32le(out, layer->hi[c]);
     }
     for (int s = 0; s < layer->stages; s++) {
-        uint8_t entries[2] = {(uint8_t)layer->entries[s], (uint8_t)(layer->entries[s] >> 8)};
-        ds_byte_buffer_append(out, entries, 2);
+        ds_byte_buffer_append_u16le(out, (uint16_t)layer->entries[s]);
         for (size_t e = 0; e < (size_t)layer->entries[s] * DS_MOTION_CHANNELS; e++) {
-            uint16_t v = (uint16_t)layer->codebooks[s][e];
-            uint8_t bytes[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-            ds_byte_buffer_append(out, bytes, 2);
+            ds_byte_buffer_append_u16le(out, (uint16_t)layer->codebooks[s][e]);
         }
     }
     ds_byte_buffer body = {0};
     size_t joints = layer->joints;
     for (int c = 0; c < DS_MOTION_CHANNELS; c++) {
         for (size_t j = 0; j < joints; j++) {
-            uint16_t v = layer->values[j * DS_MOTION_CHANNELS + (size_t)c];
-            uint8_t bytes[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-            ds_byte_buffer_append(&body, bytes, 2);
+            ds_byte_buffer_append_u16le(&body, layer->values[j * DS_MOTION_CHANNELS + (size_t)c]);
         }
     }
     size_t residuals = (size_t)(layer->frames - 1) * joints;
@@ -161,17 +156,13 @@ static ds_status read_header(ds_byte_reader *reader, uint32_t joints, uint32_t f
         if (!ds_byte_reader_bytes(&peek, 2, &bytes)) {
             return ds_error(DS_ERR_FORMAT, "motion layer is truncated");
         }
-        entries[stage] = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8;
+        entries[stage] = ds_load_u16le(bytes);
         if (entries[stage] == 0 || entries[stage] > DS_MOTION_MAX_ENTRIES ||
             !ds_byte_reader_skip(&peek, (size_t)entries[stage] * DS_MOTION_CHANNELS * 2)) {
             return ds_error(DS_ERR_FORMAT, "motion layer has an invalid codebook");
         }
     }
     return ds_ok();
-}
-
-static uint16_t load_u16(const uint8_t *p) {
-    return (uint16_t)(p[0] | p[1] << 8);
 }
 
 ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t joints, uint32_t frames,
@@ -210,7 +201,7 @@ ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t join
         ds_byte_reader_skip(&reader, 2);
         ds_byte_reader_bytes(&reader, (size_t)entries[s] * DS_MOTION_CHANNELS * 2, &bytes);
         for (size_t e = 0; e < (size_t)entries[s] * DS_MOTION_CHANNELS; e++) {
-            layer->codebooks[s][e] = (int16_t)load_u16(bytes + e * 2);
+            layer->codebooks[s][e] = (int16_t)ds_load_u16le(bytes + e * 2);
         }
     }
     size_t residuals = (size_t)(frames - 1) * joints;
@@ -236,7 +227,7 @@ ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t join
     for (int c = 0; c < DS_MOTION_CHANNELS && !ds_failed(&status); c++) {
         for (size_t j = 0; j < joints; j++) {
             layer->values[j * DS_MOTION_CHANNELS + (size_t)c] =
-                load_u16(bytes + ((size_t)c * joints + j) * 2);
+                ds_load_u16le(bytes + ((size_t)c * joints + j) * 2);
         }
     }
     for (int s = 0; s < stages && !ds_failed(&status); s++) {
@@ -246,7 +237,7 @@ ds_status ds_motion_layer_decode(const uint8_t *data, size_t size, uint32_t join
             break;
         }
         for (size_t r = 0; r < residuals; r++) {
-            uint16_t index = width == 2 ? load_u16(bytes + r * 2) : bytes[r];
+            uint16_t index = width == 2 ? ds_load_u16le(bytes + r * 2) : bytes[r];
             if (index >= entries[s]) {
                 status = ds_error(DS_ERR_FORMAT, "motion codebook index out of range");
                 break;

@@ -4,11 +4,11 @@
 #include "formats/dualgs_files.h"
 #include "formats/ply.h"
 #include "formats/splat_file.h"
+#include "render/skinning.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +57,8 @@ static ds_status copy_skin(const ds_gaussian_cloud *from, ds_gaussian_cloud *to)
 static void set_canonical_skin(ds_dsv_canonical *c, const ds_gaussian_cloud *cloud) {
     memcpy(c->skin_positions, cloud->positions, cloud->count * 3 * sizeof(float));
     for (size_t i = 0; i < cloud->count; i++) {
-        float *q = c->skin_rotations + i * 4;
-        memcpy(q, cloud->rotations + i * 4, 4 * sizeof(float));
-        float norm = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-        if (!(norm > 0)) {
-            q[0] = 1, q[1] = q[2] = q[3] = 0, norm = 1;
-        }
-        for (int k = 0; k < 4; k++) {
-            q[k] /= norm;
-        }
+        memcpy(c->skin_rotations + i * 4, cloud->rotations + i * 4, 4 * sizeof(float));
+        ds_quaternion_normalize(c->skin_rotations + i * 4);
     }
     c->antialiased = cloud->antialiased;
 }
