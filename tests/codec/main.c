@@ -2,13 +2,9 @@
  * formats/, its analysis in encoder/), or the one named. */
 #include "codec_tests.h"
 
-#include <stdio.h>
-#include <string.h>
+#include "test_support.h"
 
-static const struct {
-    const char *name;
-    int (*run)(void);
-} groups[] = {
+static const test_group groups[] = {
     {"appearance_map", run_appearance_map_tests},
     {"kmeans", run_kmeans_tests},
     {"colour_layer", run_colour_layer_tests},
@@ -17,18 +13,5 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
-    int failures = 0;
-    int matched = 0;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        if (argc > 1 && strcmp(argv[1], groups[g].name) != 0) {
-            continue;
-        }
-        matched++;
-        failures += groups[g].run();
-    }
-    if (!matched) {
-        fprintf(stderr, "test_codec: no test group named '%s'\n", argv[1]);
-        return 2;
-    }
-    return failures ? 1 : 0;
+    return test_run_groups("test_codec", groups, sizeof groups / sizeof groups[0], argc, argv);
 }

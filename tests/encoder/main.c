@@ -1,13 +1,9 @@
 /* test_encoder [GROUP]: runs every group of the encoder library's tests, or the one named. */
 #include "encoder_tests.h"
 
-#include <stdio.h>
-#include <string.h>
+#include "test_support.h"
 
-static const struct {
-    const char *name;
-    int (*run)(void);
-} groups[] = {
+static const test_group groups[] = {
     {"photometric_loss", run_photometric_loss_tests},
     {"image_metrics", run_image_metrics_tests},
     {"adam", run_adam_tests},
@@ -18,18 +14,5 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
-    int failures = 0;
-    int matched = 0;
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        if (argc > 1 && strcmp(argv[1], groups[g].name) != 0) {
-            continue;
-        }
-        matched++;
-        failures += groups[g].run();
-    }
-    if (!matched) {
-        fprintf(stderr, "test_encoder: no test group named '%s'\n", argv[1]);
-        return 2;
-    }
-    return failures ? 1 : 0;
+    return test_run_groups("test_encoder", groups, sizeof groups / sizeof groups[0], argc, argv);
 }

@@ -13,6 +13,23 @@
 #error "DS_TEST_DATA_DIR must name tests/data"
 #endif
 
+int test_run_groups(const char *program, const test_group *groups, size_t count, int argc,
+                    char **argv) {
+    int failures = 0, matched = 0;
+    for (size_t g = 0; g < count; g++) {
+        if (argc > 1 && strcmp(argv[1], groups[g].name) != 0) {
+            continue;
+        }
+        matched++;
+        failures += groups[g].run();
+    }
+    if (!matched) {
+        fprintf(stderr, "%s: no test group named '%s'\n", program, argv[1]);
+        return 2;
+    }
+    return failures ? 1 : 0;
+}
+
 const char *test_data_path(const char *name) {
     static char path[4096];
     snprintf(path, sizeof path, "%s/%s", DS_TEST_DATA_DIR, name);

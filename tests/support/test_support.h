@@ -14,6 +14,17 @@
 
 #include <cmocka.h>
 
+/* A named group of tests; test programs run them all, or the one named on the command line. */
+typedef struct test_group {
+    const char *name;
+    int (*run)(void);
+} test_group;
+
+/* Runs every group, or only the one argv[1] names; returns the process exit code (2 for an
+ * unknown group, reported under `program`'s name). */
+int test_run_groups(const char *program, const test_group *groups, size_t count, int argc,
+                    char **argv);
+
 /* Path of a file in tests/data (static storage, valid until the next call). */
 const char *test_data_path(const char *name);
 
