@@ -1,23 +1,36 @@
-/* dualsplat render: one image of a splat from a camera. */
+/* dualsplat render: an image of a splat or stream frame, or a video / PNG sequence of a stream
+ * through time along a camera path. */
+#include "camera_path_option.h"
 #include "cli.h"
 #include "commands.h"
+#include "progress.h"
 
 #include "formats/capture.h"
 #include "formats/png.h"
 #include "formats/splat_file.h"
+#include "player/gl_context.h"
+#include "player/media.h"
+#include "player/offline_render.h"
+#include "render/gl_renderer.h"
 #include "render/rasterizer.h"
 #include "render/stream_frame.h"
 #include "render/view.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char help[] =
     "usage: dualsplat render [options] IN -o OUT.png\n"
+    "       dualsplat render [options] IN.dsv -o OUT.mp4 [--path orbit]\n"
+    "       dualsplat render [options] IN.dsv -o 'DIR/%04d.png'\n"
     "\n"
-    "Renders a splat (.ply, .spz, .splat) or a frame of a .dsv stream to a PNG with the CPU\n"
-    "reference rasterizer (the semantics of the original 3DGS CUDA rasterizer).\n"
+    "Renders a splat (.ply, .spz, .splat) or a frame of a .dsv stream to a PNG with the OpenGL\n"
+    "renderer (headless: no display needed), or with --cpu the CPU reference rasterizer (the\n"
+    "semantics of the original 3DGS CUDA rasterizer). An OUT ending in .mp4, .mkv or .mov is a\n"
+    "video of the stream through time (H.264 when this libavcodec has it); a PNG name with one\n"
+    "%d in it is a numbered PNG sequence of the same frames.\n"
     "\n"
     "camera (docs/cameras.md: world axes are the splat's, x right, y down, z forward, as\n"
     "COLMAP-trained splats have them):\n"
@@ -35,17 +48,30 @@ static const char help[] =
     "floaters do not shrink the object to a dot.\n"
     "\n"
     "options:\n"
-    "  -o, --output FILE  the PNG to write (required)\n"
+    "  -o, --output FILE  the PNG, video or PNG pattern to write (required)\n"
     "  --background R,G,B background colour, 0..1 (default 0,0,0; a capture's own with --view)\n"
     "  --sh-degree N      evaluate SH only up to degree N (default: all the splat has)\n"
-    "  --frame N          the frame of a .dsv stream to render (default 0)\n"
-    "  --cpu              use the CPU reference rasterizer (the only renderer so far)\n"
+    "  --frame N          the frame of a .dsv stream to render (default 0); the first frame\n"
+    "                     of a video\n"
+    "  --cpu              use the CPU reference rasterizer (single images)\n"
+    "video and PNG sequences:\n"
+    "  --path P           the camera through time: 'orbit' (around the subject over the\n"
+    "                     video) or a camera path JSON file (docs/player.md); default: the\n"
+    "                     still camera the options above give\n"
+    "  --turns N          turns of the orbit (default 1)\n"
+    "  --duration S       seconds of video (default: the rest of the stream; a splat: 4)\n"
+    "  --fps N            frames per second of the video (default: the stream's)\n"
+    "  --no-loop          past the stream's end hold its last frame (default: start over)\n"
+    "  --codec NAME       video encoder (default: libx264, else what this libavcodec has)\n"
+    "  --quality Q        video quality, 1 (best) .. 51 (default 20)\n"
     "  -q, --quiet        print nothing on success\n"
     "  -h, --help         show this help\n";
 
 typedef struct render_options {
-    const char *input, *output, *capture;
-    bool has_eye, has_target, quiet;
+    const char *input, *output, *capture, *path, *codec;
+    bool has_eye, has_target, quiet, cpu, loop;
+    double turns, duration, fps;
+    long quality;
     double eye[3], target[3], up[3], fov;
     int width, height, view, sh_degree;
     long frame;
@@ -68,6 +94,13 @@ static int parse(int argc, char **argv, render_options *o) {
         {"background", required_argument, NULL, 'b'},
         {"sh-degree", required_argument, NULL, 'd'},
         {"cpu", no_argument, NULL, 'p'},
+        {"path", required_argument, NULL, 'P'},
+        {"turns", required_argument, NULL, 'T'},
+        {"duration", required_argument, NULL, 'D'},
+        {"fps", required_argument, NULL, 'R'},
+        {"no-loop", no_argument, NULL, 'N'},
+        {"codec", required_argument, NULL, 'k'},
+        {"quality", required_argument, NULL, 'Q'},
         {"frame", required_argument, NULL, 'F'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -79,7 +112,9 @@ static int parse(int argc, char **argv, render_options *o) {
                           .height = 540,
                           .view = -1,
                           .sh_degree = -1,
-                          .scale = 1.0};
+                          .scale = 1.0,
+                          .turns = 1.0,
+                          .loop = true};
     optind = 0;
     int option;
     while ((option = cli_next_option("render", argc, argv, "o:qh", options)) != -1) {
@@ -152,7 +187,39 @@ static int parse(int argc, char **argv, render_options *o) {
             o->sh_degree = (int)number;
             break;
         case 'p':
-            break; /* the CPU rasterizer is the only one so far */
+            o->cpu = true;
+            break;
+        case 'P':
+            o->path = optarg;
+            break;
+        case 'T':
+            if (!cli_parse_numbers(optarg, 1, &o->turns)) {
+                return cli_usage_error("render", "--turns needs a number, not '%s'", optarg);
+            }
+            break;
+        case 'D':
+            if (!cli_parse_numbers(optarg, 1, &o->duration) || !(o->duration > 0) ||
+                o->duration > 86400) {
+                return cli_usage_error("render", "--duration needs seconds > 0, not '%s'", optarg);
+            }
+            break;
+        case 'R':
+            if (!cli_parse_numbers(optarg, 1, &o->fps) || !(o->fps > 0) || o->fps > 1000) {
+                return cli_usage_error("render", "--fps needs a rate in (0, 1000], not '%s'",
+                                       optarg);
+            }
+            break;
+        case 'N':
+            o->loop = false;
+            break;
+        case 'k':
+            o->codec = optarg;
+            break;
+        case 'Q':
+            if (!cli_parse_int(optarg, 1, 51, &o->quality)) {
+                return cli_usage_error("render", "--quality must be 1..51, not '%s'", optarg);
+            }
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -226,11 +293,228 @@ static ds_status load_input(const render_options *o, ds_gaussian_cloud **cloud) 
     return status;
 }
 
+static bool is_video_name(const char *path) {
+    const char *dot = strrchr(path, '.');
+    return dot &&
+           (strcmp(dot, ".mp4") == 0 || strcmp(dot, ".mkv") == 0 || strcmp(dot, ".mov") == 0);
+}
+
+/* The camera the options give, framing `cloud` when they leave it open. */
+static int choose_camera(render_options *o, const ds_gaussian_cloud *cloud, ds_camera *camera) {
+    ds_status status = ds_ok();
+    if (o->view >= 0) {
+        return capture_camera(o, camera);
+    }
+    if (o->has_target) {
+        double eye[3] = {o->eye[0], o->eye[1], o->eye[2]};
+        if (!o->has_eye) {
+            /* A target alone: frame the splat, then look at the target from there. */
+            ds_camera framed;
+            status = ds_camera_frame_cloud(cloud, NULL, NULL, o->up, o->fov, o->width, o->height,
+                                           &framed);
+            ds_camera_center(&framed, eye);
+        }
+        if (!ds_failed(&status)) {
+            status = ds_camera_look_at(eye, o->target, o->up, o->fov, o->width, o->height, camera);
+        }
+    } else {
+        status = ds_camera_frame_cloud(cloud, o->has_eye ? o->eye : NULL, NULL, o->up, o->fov,
+                                       o->width, o->height, camera);
+    }
+    return ds_failed(&status) ? cli_fail("render", &status) : CLI_EXIT_OK;
+}
+
+static ds_status render_cpu(const render_options *o, const ds_gaussian_cloud *cloud,
+                            const ds_camera *camera, ds_image *image, size_t *visible) {
+    ds_rasterizer *rasterizer;
+    ds_status status = ds_rasterizer_create(&rasterizer);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    ds_raster_settings settings = {.sh_degree = o->sh_degree, .antialiased = cloud->antialiased};
+    memcpy(settings.background, o->background, sizeof settings.background);
+    status = ds_rasterize(rasterizer, cloud, camera, &settings, image);
+    *visible = ds_rasterizer_statistics(rasterizer).visible;
+    ds_rasterizer_free(rasterizer);
+    return status;
+}
+
+/* The GL renderer in a hidden (or, with no display, headless) context. */
+static ds_status render_gpu(const render_options *o, const ds_gaussian_cloud *cloud,
+                            const ds_camera *camera, ds_image *image, size_t *visible) {
+    ds_gl_context context;
+    ds_gl_context_options options = {.title = "dualsplat render", .width = 64, .height = 64};
+    ds_status status = ds_gl_context_create(&options, &context);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    ds_gl_scene scene = ds_gl_scene_of_cloud(cloud);
+    if (o->sh_degree >= 0 && o->sh_degree < scene.sh_degree) {
+        scene.sh_degree = o->sh_degree;
+    }
+    ds_gl_renderer *renderer;
+    status = ds_gl_renderer_create(&scene, 1, &renderer);
+    if (!ds_failed(&status)) {
+        ds_gl_frame_info info;
+        ds_gl_frame_fill_cloud(ds_gl_renderer_layout(renderer), cloud,
+                               ds_gl_renderer_slot(renderer, 0), &info);
+        ds_gl_draw_options draw = {{o->background[0], o->background[1], o->background[2]}, false};
+        status = ds_gl_renderer_draw(renderer, 0, &info, camera, &draw);
+        ds_image_free(image);
+        if (!ds_failed(&status)) {
+            status = ds_gl_renderer_read_image(renderer, image);
+        }
+        *visible = ds_gl_renderer_visible_count(renderer);
+        ds_gl_renderer_free(renderer);
+    }
+    ds_gl_context_destroy(&context);
+    return status;
+}
+
+static int render_image(render_options *o, const ds_gaussian_cloud *cloud,
+                        const ds_camera *camera) {
+    ds_image image = {0};
+    size_t visible = 0;
+    ds_status status = ds_image_create(camera->width, camera->height, &image);
+    if (!ds_failed(&status) && !o->cpu) {
+        status = render_gpu(o, cloud, camera, &image, &visible);
+        if (ds_failed(&status) && status.code == DS_ERR_UNSUPPORTED) {
+            /* No usable OpenGL here: the reference rasterizer gives the same picture. */
+            cli_warning("no OpenGL renderer (%s); using the CPU rasterizer", status.message);
+            o->cpu = true;
+            status = ds_image_create(camera->width, camera->height, &image);
+        }
+    }
+    if (!ds_failed(&status) && o->cpu) {
+        status = render_cpu(o, cloud, camera, &image, &visible);
+    }
+    if (ds_failed(&status)) {
+        ds_image_free(&image);
+        return cli_fail(o->input, &status);
+    }
+    status = ds_png_save(o->output, &image);
+    ds_image_free(&image);
+    if (ds_failed(&status)) {
+        return cli_fail(o->output, &status);
+    }
+    if (!o->quiet) {
+        char count[32], shown[32];
+        cli_format_count(cloud->count, count, sizeof count);
+        cli_format_count(visible, shown, sizeof shown);
+        printf("%s -> %s: %dx%d, %s of %s Gaussians visible (%s)\n", o->input, o->output,
+               camera->width, camera->height, shown, count, o->cpu ? "CPU" : "OpenGL");
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Ctrl-C stops between frames; the partial video is removed. */
+static volatile sig_atomic_t stop_requested = 0;
+
+static void request_stop(int signal_number) {
+    (void)signal_number;
+    stop_requested = 1;
+}
+
+static bool sequence_progress(void *context, uint64_t done, uint64_t total) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "frame %llu/%llu", (unsigned long long)done,
+             (unsigned long long)total);
+    cli_progress_update(context, "rendering", (double)done / (double)total, detail, false);
+    return !stop_requested;
+}
+
+static void sequence_warning(void *context, const char *message) {
+    (void)context;
+    cli_warning("%s", message);
+}
+
+static int render_sequence(render_options *o, const ds_camera *still) {
+    ds_media *media;
+    ds_status status = ds_media_open(o->input, &media);
+    if (ds_failed(&status)) {
+        return cli_fail(o->input, &status);
+    }
+    ds_camera_path path = {0};
+    bool has_path = o->path != NULL;
+    if (has_path) {
+        double duration = o->duration;
+        if (duration <= 0) {
+            uint32_t frames = ds_media_frame_count(media);
+            duration = frames > 1 ? (frames - (uint32_t)o->frame) / ds_media_fps(media) : 4.0;
+        }
+        status = camera_path_option_load(o->path, o->turns, duration, media, still->width,
+                                         still->height, &path);
+        if (ds_failed(&status)) {
+            ds_media_free(media);
+            return cli_fail(o->path, &status);
+        }
+    }
+    ds_gl_context context;
+    ds_gl_context_options options = {.title = "dualsplat render", .width = 64, .height = 64};
+    status = ds_gl_context_create(&options, &context);
+    if (ds_failed(&status)) {
+        if (has_path) {
+            ds_camera_path_free(&path);
+        }
+        ds_media_free(media);
+        return cli_fail("render", &status);
+    }
+    cli_progress bar;
+    cli_progress_start(&bar, o->quiet);
+    struct sigaction action = {.sa_handler = request_stop}, previous;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous);
+    ds_offline_render_options render = {
+        .output = o->output,
+        .width = still->width,
+        .height = still->height,
+        .path = has_path ? &path : NULL,
+        .camera = still,
+        .fps = o->fps,
+        .duration = o->duration,
+        .first_frame = (uint32_t)o->frame,
+        .loop = o->loop,
+        .background = {o->background[0], o->background[1], o->background[2]},
+        .codec = o->codec,
+        .quality = (int)o->quality,
+        .progress = sequence_progress,
+        .warning = sequence_warning,
+        .context = &bar};
+    ds_offline_render_report report;
+    status = ds_offline_render(media, &render, &report);
+    cli_progress_finish(&bar);
+    sigaction(SIGINT, &previous, NULL);
+    ds_gl_context_destroy(&context);
+    if (has_path) {
+        ds_camera_path_free(&path);
+    }
+    ds_media_free(media);
+    if (ds_failed(&status)) {
+        return cli_fail(status.code == DS_ERR_INTERRUPTED ? "render" : o->output, &status);
+    }
+    if (!o->quiet) {
+        printf("%s -> %s: %llu frames, %dx%d%s%s, in %.1f s (decode %.1f ms/frame; GPU "
+               "skin+project %.1f ms, sort %.1f ms, draw %.1f ms)\n",
+               o->input, o->output, (unsigned long long)report.frames, still->width, still->height,
+               report.codec[0] ? ", " : "", report.codec, report.seconds, report.decode_ms,
+               report.preprocess_ms, report.sort_ms, report.draw_ms);
+    }
+    return report.skipped ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
 int command_render(int argc, char **argv) {
     render_options o;
     int result = parse(argc, argv, &o);
     if (result != CLI_EXIT_OK) {
         return result < 0 ? CLI_EXIT_OK : result;
+    }
+    bool sequence = is_video_name(o.output) || ds_offline_output_is_png_sequence(o.output);
+    if (sequence && o.cpu) {
+        return cli_usage_error("render", "--cpu renders single images, not videos");
+    }
+    if (!sequence && (o.path || o.duration > 0 || o.fps > 0 || o.codec)) {
+        return cli_usage_error("render", "--path, --duration, --fps and --codec need a video or "
+                                         "PNG pattern output (OUT.mp4, 'DIR/%%04d.png')");
     }
     ds_gaussian_cloud *cloud;
     ds_status status = load_input(&o, &cloud);
@@ -238,58 +522,10 @@ int command_render(int argc, char **argv) {
         return cli_fail(o.input, &status);
     }
     ds_camera camera;
-    if (o.view >= 0) {
-        result = capture_camera(&o, &camera);
-    } else if (o.has_target) {
-        double eye[3] = {o.eye[0], o.eye[1], o.eye[2]};
-        if (!o.has_eye) {
-            /* A target alone: frame the splat, then look at the target from there. */
-            ds_camera framed;
-            status =
-                ds_camera_frame_cloud(cloud, NULL, NULL, o.up, o.fov, o.width, o.height, &framed);
-            ds_camera_center(&framed, eye);
-        }
-        if (!ds_failed(&status)) {
-            status = ds_camera_look_at(eye, o.target, o.up, o.fov, o.width, o.height, &camera);
-        }
-    } else {
-        status = ds_camera_frame_cloud(cloud, o.has_eye ? o.eye : NULL, NULL, o.up, o.fov, o.width,
-                                       o.height, &camera);
-    }
-    if (ds_failed(&status)) {
-        result = cli_fail("render", &status);
-    }
-    ds_rasterizer *rasterizer = NULL;
-    ds_image image = {0};
+    result = choose_camera(&o, cloud, &camera);
     if (result == CLI_EXIT_OK) {
-        status = ds_rasterizer_create(&rasterizer);
-        if (!ds_failed(&status)) {
-            status = ds_image_create(camera.width, camera.height, &image);
-        }
-        ds_raster_settings settings = {.sh_degree = o.sh_degree, .antialiased = cloud->antialiased};
-        memcpy(settings.background, o.background, sizeof settings.background);
-        if (!ds_failed(&status)) {
-            status = ds_rasterize(rasterizer, cloud, &camera, &settings, &image);
-        }
-        if (!ds_failed(&status)) {
-            status = ds_png_save(o.output, &image);
-            if (ds_failed(&status)) {
-                result = cli_fail(o.output, &status);
-            }
-        } else {
-            result = cli_fail(o.input, &status);
-        }
+        result = sequence ? render_sequence(&o, &camera) : render_image(&o, cloud, &camera);
     }
-    if (result == CLI_EXIT_OK && !o.quiet) {
-        ds_raster_statistics statistics = ds_rasterizer_statistics(rasterizer);
-        char count[32], visible[32];
-        cli_format_count(cloud->count, count, sizeof count);
-        cli_format_count(statistics.visible, visible, sizeof visible);
-        printf("%s -> %s: %dx%d, %s of %s Gaussians visible\n", o.input, o.output, camera.width,
-               camera.height, visible, count);
-    }
-    ds_image_free(&image);
-    ds_rasterizer_free(rasterizer);
     ds_gaussian_cloud_free(cloud);
     return result;
 }

@@ -13,5 +13,6 @@ int command_synth(int argc, char **argv);
 int command_pack(int argc, char **argv);
 int command_encode(int argc, char **argv);
 int command_unpack(int argc, char **argv);
+int command_play(int argc, char **argv);
 
 #endif

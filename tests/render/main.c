@@ -6,6 +6,7 @@
 static const test_group groups[] = {
     {"rasterizer", run_rasterizer_tests},
     {"view", run_view_tests},
+    {"camera_path", run_camera_path_tests},
 };
 
 int main(int argc, char **argv) {

@@ -9,6 +9,7 @@
 
 int run_rasterizer_tests(void);
 int run_view_tests(void);
+int run_camera_path_tests(void);
 
 /* A random scene of `count` Gaussians in front of `camera` (deterministic for a seed): centres
  * 2-6 units ahead, spread over and a little beyond the view, varied shapes and opacities. */

@@ -1,0 +1,44 @@
+/* The desktop player: a window (SDL2) showing a stream or a splat with the GL renderer, played
+ * by a clock at the stream's rate from frames decoded ahead on worker threads, with keyboard and
+ * mouse control, an overlay of timings, screenshots and drag-and-drop. Also runs scripted
+ * (a frame count, every frame, a camera path) for tests and benchmarks. */
+#ifndef DS_PLAYER_DESKTOP_PLAYER_H
+#define DS_PLAYER_DESKTOP_PLAYER_H
+
+#include "formats/status.h"
+#include "render/camera_path.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ds_player_options {
+    const char *path;
+    int width, height;                 /* window size */
+    bool loop;                         /* start over at the end */
+    bool exit_at_end;                  /* quit after the last frame (without loop) */
+    bool every_frame;                  /* show every frame in order, never drop (scripted runs) */
+    uint64_t frame_limit;              /* quit after showing this many frames; 0: no limit */
+    const ds_camera_path *camera_path; /* scripted camera (NULL: interactive) */
+    bool overlay, vsync, fullscreen, debug;
+    double speed;
+    float background[3];
+    const char *screenshot_folder; /* F12 writes here (NULL: the current folder) */
+    /* Messages for the user (a damaged segment, a screenshot written); never NULL. */
+    void (*notice)(void *context, const char *message);
+    void *context;
+} ds_player_options;
+
+typedef struct ds_player_report {
+    uint64_t frames_shown;     /* stream frames put on screen */
+    uint64_t redraws;          /* windows presented */
+    uint64_t dropped, skipped; /* frames decoded too late; frames lost to damage */
+    double seconds;
+    double decode_ms, upload_ms, segment_ms; /* per frame / per segment, recent averages */
+    double preprocess_ms, sort_ms, draw_ms;  /* GPU, recent */
+    unsigned gl_errors;                      /* GL debug messages of error severity */
+    char last_gl_error[256];
+} ds_player_report;
+
+ds_status ds_player_run(const ds_player_options *options, ds_player_report *report);
+
+#endif

@@ -1,0 +1,407 @@
+#define _POSIX_C_SOURCE 200809L
+#include "frame_pipeline.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Segments kept decoded: the current one, the next, and one being replaced. */
+enum { SEGMENT_CACHE = 3 };
+
+typedef enum { SLOT_FREE, SLOT_DECODING, SLOT_READY, SLOT_HELD } slot_state;
+
+typedef struct slot {
+    slot_state state;
+    uint64_t position, generation;
+    ds_gl_frame_info info;
+} slot;
+
+typedef enum { SEGMENT_EMPTY, SEGMENT_LOADING, SEGMENT_READY, SEGMENT_FAILED } segment_state;
+
+typedef struct cached_segment {
+    segment_state state;
+    uint32_t index;
+    int users; /* frame decodes reading it */
+    ds_dsv_segment segment;
+} cached_segment;
+
+struct ds_frame_pipeline {
+    ds_media *media;
+    const ds_gl_frame_layout *layout;
+    float **memory; /* per slot, copied from the caller's */
+    int slot_count;
+    uint32_t frame_count, segment_frames;
+    bool stream;
+
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    pthread_t frame_thread, segment_thread;
+    bool threads_started, quit;
+
+    slot *slots;
+    cached_segment cache[SEGMENT_CACHE];
+    uint64_t generation;    /* bumped by every seek */
+    uint64_t next_position; /* the next position to decode */
+    bool loop;
+
+    ds_media_decoder *decoder; /* the frame thread's */
+    ds_frame_pipeline_stats stats;
+    char error[DS_STATUS_MESSAGE_SIZE + 64];
+    bool has_error;
+};
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+uint32_t ds_frame_pipeline_frame_of(const ds_frame_pipeline *p, uint64_t t) {
+    return (uint32_t)(t % p->frame_count);
+}
+
+/* Whether position t is still to be played (not past the end of a non-looping run). */
+static bool position_playable(const ds_frame_pipeline *p, uint64_t t) {
+    return p->loop || t < p->frame_count;
+}
+
+static cached_segment *find_segment(ds_frame_pipeline *p, uint32_t index) {
+    for (int i = 0; i < SEGMENT_CACHE; i++) {
+        if (p->cache[i].state != SEGMENT_EMPTY && p->cache[i].index == index) {
+            return &p->cache[i];
+        }
+    }
+    return NULL;
+}
+
+/* An exponential average: the overlay shows the recent cost. */
+static void average_in(double *average, double sample, uint64_t count) {
+    *average = count <= 1 ? sample : 0.9 * *average + 0.1 * sample;
+}
+
+/* The segments the frame thread needs next: the playhead's and the one after it. */
+static int wanted_segments(const ds_frame_pipeline *p, uint32_t wanted[2]) {
+    int count = 0;
+    uint64_t t = p->next_position;
+    for (int k = 0; k < 2 && p->stream && position_playable(p, t); k++) {
+        uint32_t frame = ds_frame_pipeline_frame_of(p, t);
+        wanted[count++] = frame / p->segment_frames;
+        t += p->segment_frames - frame % p->segment_frames;
+    }
+    return count;
+}
+
+static void *segment_thread_main(void *argument) {
+    ds_frame_pipeline *p = argument;
+    pthread_mutex_lock(&p->lock);
+    while (!p->quit) {
+        uint32_t wanted[2];
+        int count = wanted_segments(p, wanted);
+        int missing = -1;
+        for (int k = 0; k < count && missing < 0; k++) {
+            if (!find_segment(p, wanted[k])) {
+                missing = k;
+            }
+        }
+        cached_segment *entry = NULL;
+        for (int i = 0; missing >= 0 && i < SEGMENT_CACHE && !entry; i++) {
+            cached_segment *c = &p->cache[i];
+            bool is_wanted = false;
+            for (int k = 0; k < count; k++) {
+                is_wanted |= c->state != SEGMENT_EMPTY && c->index == wanted[k];
+            }
+            if (c->state == SEGMENT_EMPTY ||
+                (!is_wanted && c->users == 0 && c->state != SEGMENT_LOADING)) {
+                entry = c;
+            }
+        }
+        if (!entry) {
+            pthread_cond_wait(&p->changed, &p->lock);
+            continue;
+        }
+        if (entry->state == SEGMENT_READY) {
+            ds_dsv_segment_free(&entry->segment);
+        }
+        uint32_t index = wanted[missing];
+        *entry = (cached_segment){.state = SEGMENT_LOADING, .index = index};
+        pthread_mutex_unlock(&p->lock);
+
+        double start = now_ms();
+        ds_dsv_segment segment;
+        ds_status status = ds_media_read_segment(p->media, index, &segment);
+        double elapsed = now_ms() - start;
+
+        pthread_mutex_lock(&p->lock);
+        if (ds_failed(&status)) {
+            entry->state = SEGMENT_FAILED;
+            uint32_t first = index * p->segment_frames;
+            uint32_t last = first + p->segment_frames - 1;
+            if (last >= p->frame_count) {
+                last = p->frame_count - 1;
+            }
+            snprintf(p->error, sizeof p->error, "frames %u-%u skipped: %s", first, last,
+                     status.message);
+            p->has_error = true;
+        } else {
+            entry->segment = segment;
+            entry->state = SEGMENT_READY;
+            p->stats.segments++;
+            average_in(&p->stats.segment_decode_ms, elapsed, p->stats.segments);
+        }
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static slot *free_slot(ds_frame_pipeline *p) {
+    for (int i = 0; i < p->slot_count; i++) {
+        if (p->slots[i].state == SLOT_FREE) {
+            return &p->slots[i];
+        }
+    }
+    return NULL;
+}
+
+static void *frame_thread_main(void *argument) {
+    ds_frame_pipeline *p = argument;
+    pthread_mutex_lock(&p->lock);
+    while (!p->quit) {
+        uint64_t t = p->next_position;
+        slot *s = position_playable(p, t) ? free_slot(p) : NULL;
+        if (!s) {
+            pthread_cond_wait(&p->changed, &p->lock);
+            continue;
+        }
+        uint32_t frame = ds_frame_pipeline_frame_of(p, t);
+        cached_segment *segment = NULL;
+        if (p->stream) {
+            segment = find_segment(p, frame / p->segment_frames);
+            if (!segment || segment->state == SEGMENT_LOADING) {
+                pthread_cond_broadcast(&p->changed); /* wake the segment thread */
+                pthread_cond_wait(&p->changed, &p->lock);
+                continue;
+            }
+            if (segment->state == SEGMENT_FAILED) {
+                /* Skip the damaged segment's frames; the error was reported once. */
+                p->next_position = t + (p->segment_frames - frame % p->segment_frames);
+                p->stats.failed++;
+                pthread_cond_broadcast(&p->changed);
+                continue;
+            }
+            segment->users++;
+        }
+        uint64_t generation = p->generation;
+        *s = (slot){.state = SLOT_DECODING, .position = t, .generation = generation};
+        p->next_position = t + 1;
+        pthread_cond_broadcast(&p->changed); /* the segment thread may look ahead now */
+        pthread_mutex_unlock(&p->lock);
+
+        int index = (int)(s - p->slots);
+        ds_media_frame_timing timing;
+        ds_status status =
+            ds_media_decode_frame(p->decoder, segment ? &segment->segment : NULL, frame, p->layout,
+                                  p->memory[index], &s->info, &timing);
+
+        pthread_mutex_lock(&p->lock);
+        if (segment) {
+            segment->users--;
+        }
+        if (ds_failed(&status)) {
+            snprintf(p->error, sizeof p->error, "frame %u skipped: %s", frame, status.message);
+            p->has_error = true;
+            p->stats.failed++;
+            s->state = SLOT_FREE;
+        } else if (generation != p->generation) {
+            s->state = SLOT_FREE; /* a seek happened meanwhile */
+        } else {
+            s->state = SLOT_READY;
+            p->stats.decoded++;
+            average_in(&p->stats.frame_decode_ms, timing.decode_ms, p->stats.decoded);
+            average_in(&p->stats.upload_ms, timing.upload_ms, p->stats.decoded);
+        }
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+ds_status ds_frame_pipeline_create(ds_media *media, const ds_gl_frame_layout *layout,
+                                   float *const *memory, int slot_count, ds_frame_pipeline **out) {
+    *out = NULL;
+    if (slot_count < 2) {
+        return ds_error(DS_ERR_ARGUMENT, "the pipeline needs at least 2 slots, not %d", slot_count);
+    }
+    ds_frame_pipeline *p = calloc(1, sizeof *p);
+    if (!p || !(p->slots = calloc((size_t)slot_count, sizeof *p->slots)) ||
+        !(p->memory = malloc((size_t)slot_count * sizeof *p->memory))) {
+        if (p) {
+            free(p->slots);
+        }
+        free(p);
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the pipeline");
+    }
+    memcpy(p->memory, memory, (size_t)slot_count * sizeof *p->memory);
+    p->media = media;
+    p->layout = layout;
+    p->slot_count = slot_count;
+    p->frame_count = ds_media_frame_count(media);
+    p->segment_frames = ds_media_segment_frames(media);
+    p->stream = ds_media_stream(media) != NULL;
+    p->loop = true;
+    ds_status status = ds_media_decoder_create(media, &p->decoder);
+    if (ds_failed(&status)) {
+        free(p->memory);
+        free(p->slots);
+        free(p);
+        return status;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->changed, NULL);
+    if (pthread_create(&p->frame_thread, NULL, frame_thread_main, p) != 0) {
+        ds_frame_pipeline_free(p);
+        return ds_error(DS_ERR_NO_MEMORY, "cannot start the decode thread");
+    }
+    if (pthread_create(&p->segment_thread, NULL, segment_thread_main, p) != 0) {
+        pthread_mutex_lock(&p->lock);
+        p->quit = true;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->frame_thread, NULL);
+        ds_frame_pipeline_free(p);
+        return ds_error(DS_ERR_NO_MEMORY, "cannot start the segment thread");
+    }
+    p->threads_started = true;
+    *out = p;
+    return ds_ok();
+}
+
+void ds_frame_pipeline_free(ds_frame_pipeline *p) {
+    if (!p) {
+        return;
+    }
+    if (p->threads_started) {
+        pthread_mutex_lock(&p->lock);
+        p->quit = true;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->frame_thread, NULL);
+        pthread_join(p->segment_thread, NULL);
+    }
+    for (int i = 0; i < SEGMENT_CACHE; i++) {
+        if (p->cache[i].state == SEGMENT_READY) {
+            ds_dsv_segment_free(&p->cache[i].segment);
+        }
+    }
+    ds_media_decoder_free(p->decoder);
+    pthread_cond_destroy(&p->changed);
+    pthread_mutex_destroy(&p->lock);
+    free(p->memory);
+    free(p->slots);
+    free(p);
+}
+
+void ds_frame_pipeline_seek(ds_frame_pipeline *p, uint64_t t, bool loop) {
+    pthread_mutex_lock(&p->lock);
+    p->generation++;
+    p->next_position = t;
+    p->loop = loop;
+    for (int i = 0; i < p->slot_count; i++) {
+        if (p->slots[i].state == SLOT_READY) {
+            p->slots[i].state = SLOT_FREE;
+        }
+    }
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Whether position t can still become ready: it is being decoded or not yet reached. */
+static bool position_pending(const ds_frame_pipeline *p, uint64_t t) {
+    if (!position_playable(p, t)) {
+        return false;
+    }
+    if (p->next_position <= t) {
+        return true;
+    }
+    for (int i = 0; i < p->slot_count; i++) {
+        const slot *s = &p->slots[i];
+        if (s->state == SLOT_DECODING && s->generation == p->generation && s->position == t) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static slot *latest_ready(ds_frame_pipeline *p, uint64_t t) {
+    slot *best = NULL;
+    for (int i = 0; i < p->slot_count; i++) {
+        slot *s = &p->slots[i];
+        if (s->state == SLOT_READY && s->position <= t && (!best || s->position > best->position)) {
+            best = s;
+        }
+    }
+    return best;
+}
+
+bool ds_frame_pipeline_take(ds_frame_pipeline *p, uint64_t t, bool wait, int *index,
+                            uint64_t *position, ds_gl_frame_info *info) {
+    pthread_mutex_lock(&p->lock);
+    slot *best = latest_ready(p, t);
+    while (wait && !p->quit && (!best || best->position != t) && position_pending(p, t)) {
+        /* Frames before t will not be shown: free their slots so the decoder can reach t. */
+        for (int i = 0; i < p->slot_count; i++) {
+            if (p->slots[i].state == SLOT_READY && p->slots[i].position < t) {
+                p->slots[i].state = SLOT_FREE;
+                p->stats.dropped++;
+            }
+        }
+        pthread_cond_broadcast(&p->changed);
+        pthread_cond_wait(&p->changed, &p->lock);
+        best = latest_ready(p, t);
+    }
+    if (best) {
+        for (int i = 0; i < p->slot_count; i++) {
+            slot *s = &p->slots[i];
+            if (s != best && s->state == SLOT_READY && s->position < best->position) {
+                s->state = SLOT_FREE;
+                p->stats.dropped++;
+            }
+        }
+        best->state = SLOT_HELD;
+        *index = (int)(best - p->slots);
+        *position = best->position;
+        *info = best->info;
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return best != NULL;
+}
+
+void ds_frame_pipeline_release(ds_frame_pipeline *p, int index) {
+    pthread_mutex_lock(&p->lock);
+    if (index >= 0 && index < p->slot_count && p->slots[index].state == SLOT_HELD) {
+        p->slots[index].state = SLOT_FREE;
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+ds_frame_pipeline_stats ds_frame_pipeline_stats_get(ds_frame_pipeline *p) {
+    pthread_mutex_lock(&p->lock);
+    ds_frame_pipeline_stats stats = p->stats;
+    pthread_mutex_unlock(&p->lock);
+    return stats;
+}
+
+bool ds_frame_pipeline_take_error(ds_frame_pipeline *p, char *message, size_t size) {
+    pthread_mutex_lock(&p->lock);
+    bool has = p->has_error;
+    if (has) {
+        snprintf(message, size, "%s", p->error);
+        p->has_error = false;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return has;
+}

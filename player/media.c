@@ -1,0 +1,169 @@
+#define _POSIX_C_SOURCE 200809L
+#include "media.h"
+
+#include "formats/splat_file.h"
+#include "render/stream_frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ds_media {
+    char *name;
+    ds_dsv *dsv;              /* a stream, or */
+    ds_gaussian_cloud *cloud; /* a static splat */
+};
+
+struct ds_media_decoder {
+    ds_media *media;
+    ds_dsv_frame frame; /* streams only */
+};
+
+ds_status ds_media_open(const char *path, ds_media **out) {
+    *out = NULL;
+    ds_media *m = calloc(1, sizeof *m);
+    if (!m || !(m->name = strdup(path))) {
+        free(m);
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the media");
+    }
+    ds_status status = ds_dsv_file_is_stream(path) ? ds_dsv_open_file(path, &m->dsv)
+                                                   : ds_splat_file_load(path, &m->cloud, NULL);
+    if (!ds_failed(&status) &&
+        ((m->dsv && m->dsv->canonical.skin_count == 0) || (m->cloud && m->cloud->count == 0))) {
+        status = ds_error(DS_ERR_FORMAT, "holds no Gaussians to show");
+    }
+    if (ds_failed(&status)) {
+        ds_media_free(m);
+        return status;
+    }
+    *out = m;
+    return ds_ok();
+}
+
+void ds_media_free(ds_media *m) {
+    if (!m) {
+        return;
+    }
+    if (m->dsv) {
+        ds_dsv_close(m->dsv);
+    }
+    ds_gaussian_cloud_free(m->cloud);
+    free(m->name);
+    free(m);
+}
+
+const char *ds_media_name(const ds_media *m) {
+    return m->name;
+}
+
+uint32_t ds_media_frame_count(const ds_media *m) {
+    return m->dsv ? m->dsv->header.frame_count : 1;
+}
+
+double ds_media_fps(const ds_media *m) {
+    if (!m->dsv || m->dsv->header.fps_denominator == 0) {
+        return 30.0;
+    }
+    return (double)m->dsv->header.fps_numerator / m->dsv->header.fps_denominator;
+}
+
+uint32_t ds_media_segment_frames(const ds_media *m) {
+    return m->dsv ? m->dsv->header.segment_frames : 1;
+}
+
+uint32_t ds_media_segment_count(const ds_media *m) {
+    return m->dsv ? m->dsv->header.segment_count : 1;
+}
+
+ds_gl_scene ds_media_scene(const ds_media *m) {
+    return m->dsv ? ds_gl_scene_of_stream(m->dsv) : ds_gl_scene_of_cloud(m->cloud);
+}
+
+ds_dsv *ds_media_stream(ds_media *m) {
+    return m->dsv;
+}
+
+ds_status ds_media_frame_cloud(ds_media *m, uint32_t frame, ds_gaussian_cloud **cloud) {
+    *cloud = NULL;
+    if (!m->dsv) {
+        return ds_gaussian_cloud_clone(m->cloud, cloud);
+    }
+    ds_status status = ds_stream_cloud_create(m->dsv, cloud);
+    if (!ds_failed(&status)) {
+        status = ds_stream_read_frame(m->dsv, frame, *cloud);
+    }
+    if (ds_failed(&status)) {
+        ds_gaussian_cloud_free(*cloud);
+        *cloud = NULL;
+    }
+    return status;
+}
+
+ds_status ds_media_decoder_create(ds_media *m, ds_media_decoder **out) {
+    ds_media_decoder *d = calloc(1, sizeof *d);
+    if (!d) {
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate a decoder");
+    }
+    d->media = m;
+    if (m->dsv) {
+        ds_status status = ds_dsv_frame_create(m->dsv, &d->frame);
+        if (ds_failed(&status)) {
+            free(d);
+            return status;
+        }
+    }
+    *out = d;
+    return ds_ok();
+}
+
+void ds_media_decoder_free(ds_media_decoder *d) {
+    if (!d) {
+        return;
+    }
+    if (d->media->dsv) {
+        ds_dsv_frame_free(&d->frame);
+    }
+    free(d);
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+ds_status ds_media_decode_frame(ds_media_decoder *d, const ds_dsv_segment *segment, uint32_t frame,
+                                const ds_gl_frame_layout *layout, float *slot,
+                                ds_gl_frame_info *info, ds_media_frame_timing *timing) {
+    ds_media *m = d->media;
+    ds_media_frame_timing unused;
+    timing = timing ? timing : &unused;
+    *timing = (ds_media_frame_timing){0};
+    double start = now_ms();
+    if (!m->dsv) {
+        ds_gl_frame_fill_cloud(layout, m->cloud, slot, info);
+        timing->upload_ms = now_ms() - start;
+        return ds_ok();
+    }
+    if (!segment || frame < segment->first_frame ||
+        frame >= segment->first_frame + segment->frames) {
+        return ds_error(DS_ERR_ARGUMENT, "frame %u is not in the segment given", frame);
+    }
+    ds_status status =
+        ds_dsv_frame_decode(m->dsv, segment, frame - segment->first_frame, &d->frame);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    double decoded = now_ms();
+    timing->decode_ms = decoded - start;
+    status = ds_gl_frame_fill_stream(layout, segment, &d->frame, slot, info);
+    timing->upload_ms = now_ms() - decoded;
+    return status;
+}
+
+ds_status ds_media_read_segment(ds_media *m, uint32_t segment, ds_dsv_segment *out) {
+    if (!m->dsv) {
+        return ds_error(DS_ERR_ARGUMENT, "a static splat has no segments");
+    }
+    return ds_dsv_read_segment(m->dsv, segment, out);
+}

@@ -1,0 +1,50 @@
+/* What the player plays: a .dsv stream (many frames, skinned on the GPU) or a static splat
+ * (.ply, .spz, .splat: one frame), behind one interface. Decoding a frame writes straight into
+ * a renderer slot's memory (render/gl_frame_data.h). */
+#ifndef DS_PLAYER_MEDIA_H
+#define DS_PLAYER_MEDIA_H
+
+#include "formats/dsv_reader.h"
+#include "formats/gaussian_cloud.h"
+#include "render/gl_renderer.h"
+
+typedef struct ds_media ds_media;
+
+/* Opens a stream (by its signature) or a splat file (by its extension). */
+ds_status ds_media_open(const char *path, ds_media **media);
+void ds_media_free(ds_media *media);
+
+const char *ds_media_name(const ds_media *media);
+uint32_t ds_media_frame_count(const ds_media *media);
+double ds_media_fps(const ds_media *media);
+/* Frames per segment (random access unit); 1 for a static splat. */
+uint32_t ds_media_segment_frames(const ds_media *media);
+uint32_t ds_media_segment_count(const ds_media *media);
+/* The scene to create the renderer with (valid while the media is open). */
+ds_gl_scene ds_media_scene(const ds_media *media);
+/* The stream, or NULL for a static splat. */
+ds_dsv *ds_media_stream(ds_media *media);
+
+/* Frame `frame` as a cloud on the CPU (the stream's frames are skinned): for framing the camera
+ * and for reference renders. Free with ds_gaussian_cloud_free. */
+ds_status ds_media_frame_cloud(ds_media *media, uint32_t frame, ds_gaussian_cloud **cloud);
+
+/* Per-thread decoding state: the segment at hand and the frame's colour state. */
+typedef struct ds_media_decoder ds_media_decoder;
+ds_status ds_media_decoder_create(ds_media *media, ds_media_decoder **decoder);
+void ds_media_decoder_free(ds_media_decoder *decoder);
+/* Where a frame's time went: decoding it from its segment, and copying it into the slot's mapped
+ * GPU memory (the upload). */
+typedef struct ds_media_frame_timing {
+    double decode_ms, upload_ms;
+} ds_media_frame_timing;
+
+/* Decodes `frame` of segment `segment` (already decoded, see ds_media_read_segment) into the
+ * slot. Static splats take segment NULL. `timing` may be NULL. */
+ds_status ds_media_decode_frame(ds_media_decoder *decoder, const ds_dsv_segment *segment,
+                                uint32_t frame, const ds_gl_frame_layout *layout, float *slot,
+                                ds_gl_frame_info *info, ds_media_frame_timing *timing);
+/* Reads and decodes a stream's segment (thread-safe: reads are positioned). */
+ds_status ds_media_read_segment(ds_media *media, uint32_t segment, ds_dsv_segment *out);
+
+#endif

@@ -1,0 +1,82 @@
+/* The OpenGL 4.5 renderer of skinned Gaussian splats (docs/player.md, PLAYER.md): per frame one
+ * compute pass (skinning, corrections, culling, EWA projection, SH) that appends compact splat
+ * records and depth keys and fills an indirect draw, a GPU radix sort of the keys, and one
+ * instanced draw of quads blended back to front into an fp16 image. Frames come from a ring of
+ * persistently mapped slots that other threads may fill (render/gl_frame_data.h) while the GPU
+ * reads another. Needs a current context; every call is on that context's thread except writing
+ * into a slot's memory. */
+#ifndef DS_RENDER_GL_RENDERER_H
+#define DS_RENDER_GL_RENDERER_H
+
+#include "gl_frame_data.h"
+
+#include "formats/camera.h"
+#include "formats/dualgs_state.h"
+#include "formats/image.h"
+#include "formats/status.h"
+
+#include <stdbool.h>
+
+/* What stays fixed while playing: the canonical skin and its binding, or a static cloud
+ * (joints_per_skin 0: positions and rotations are used as they are). */
+typedef struct ds_gl_scene {
+    size_t count;
+    int sh_degree;
+    bool antialiased;
+    const float *positions, *rotations; /* count x 3, count x 4 */
+    int joints_per_skin;
+    const uint32_t *joints; /* count x joints_per_skin */
+    const float *weights;
+    size_t joint_count;
+    size_t correction_capacity; /* most corrections one frame may carry */
+} ds_gl_scene;
+
+ds_gl_scene ds_gl_scene_of_cloud(const ds_gaussian_cloud *cloud);
+ds_gl_scene ds_gl_scene_of_stream(const ds_dsv *dsv);
+
+/* GPU time of each stage of the last frame whose timer queries have completed, in ms. */
+typedef struct ds_gl_timings {
+    double preprocess_ms, sort_ms, draw_ms;
+    bool valid;
+} ds_gl_timings;
+
+typedef struct ds_gl_renderer ds_gl_renderer;
+
+/* `slots` frames can be in flight (filled, drawn, waited for) at once. */
+ds_status ds_gl_renderer_create(const ds_gl_scene *scene, int slots, ds_gl_renderer **renderer);
+void ds_gl_renderer_free(ds_gl_renderer *renderer);
+
+const ds_gl_frame_layout *ds_gl_renderer_layout(const ds_gl_renderer *renderer);
+int ds_gl_renderer_slot_count(const ds_gl_renderer *renderer);
+/* The slot's mapped memory (layout->floats floats). Write it only after
+ * ds_gl_renderer_slot_wait, when the GPU no longer reads it. */
+float *ds_gl_renderer_slot(const ds_gl_renderer *renderer, int slot);
+/* Whether the GPU has finished every draw that read the slot; `wait` blocks until it has. */
+bool ds_gl_renderer_slot_idle(ds_gl_renderer *renderer, int slot, bool wait);
+
+typedef struct ds_gl_draw_options {
+    float background[3];
+    bool radial_keys; /* sort by distance from the camera centre (stable under rotation, VR) */
+} ds_gl_draw_options;
+
+/* Renders the frame in `slot` from the camera into the renderer's image (camera-sized). */
+ds_status ds_gl_renderer_draw(ds_gl_renderer *renderer, int slot, const ds_gl_frame_info *info,
+                              const ds_camera *camera, const ds_gl_draw_options *options);
+
+/* The last image as 8-bit RGB, top row first (width x height x 3). Waits for the GPU. */
+ds_status ds_gl_renderer_read_rgb(ds_gl_renderer *renderer, uint8_t *rgb);
+/* The last image in float, clamped to 0..1, into an image of the camera's size. */
+ds_status ds_gl_renderer_read_image(ds_gl_renderer *renderer, ds_image *image);
+
+/* Shows the last image in the current default framebuffer of the given size, letterboxed. */
+void ds_gl_renderer_present(ds_gl_renderer *renderer, int framebuffer_width,
+                            int framebuffer_height);
+
+/* Splats that survived culling in the last frame: reads back (for tests and reports only). */
+uint32_t ds_gl_renderer_visible_count(ds_gl_renderer *renderer);
+
+ds_gl_timings ds_gl_renderer_timings(const ds_gl_renderer *renderer);
+/* Waits for the last frame's timer queries, so ds_gl_renderer_timings describes it (benches). */
+void ds_gl_renderer_finish_timings(ds_gl_renderer *renderer);
+
+#endif

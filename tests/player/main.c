@@ -1,0 +1,14 @@
+/* test_player [GROUP]: runs every group of the player library's tests, or the one named. */
+#include "player_tests.h"
+
+#include "test_support.h"
+
+static const test_group groups[] = {
+    {"video_writer", run_video_writer_tests},
+    {"camera_controller", run_camera_controller_tests},
+    {"overlay_font", run_overlay_font_tests},
+};
+
+int main(int argc, char **argv) {
+    return test_run_groups("test_player", groups, sizeof groups / sizeof groups[0], argc, argv);
+}

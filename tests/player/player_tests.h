@@ -1,0 +1,9 @@
+/* The groups of the player's test program; each runs one cmocka group. */
+#ifndef DS_TESTS_PLAYER_TESTS_H
+#define DS_TESTS_PLAYER_TESTS_H
+
+int run_video_writer_tests(void);
+int run_camera_controller_tests(void);
+int run_overlay_font_tests(void);
+
+#endif

@@ -1,0 +1,38 @@
+#include "camera_path_option.h"
+
+#include "render/view.h"
+
+#include <string.h>
+
+enum { FOV_DEGREES = 50 };
+
+ds_status camera_path_option_load(const char *spec, double turns, double duration, ds_media *media,
+                                  int width, int height, ds_camera_path *path) {
+    ds_gaussian_cloud *first;
+    ds_status status = ds_media_frame_cloud(media, 0, &first);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    ds_camera framing;
+    double target[3];
+    status = ds_camera_frame_cloud(first, NULL, NULL, ds_default_up, FOV_DEGREES, width, height,
+                                   &framing);
+    if (!ds_failed(&status)) {
+        status = ds_camera_path_cloud_target(first, target);
+    }
+    ds_gaussian_cloud_free(first);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    if (strcmp(spec, "orbit") == 0) {
+        return ds_camera_path_orbit(&framing, target, ds_default_up, duration, turns, path);
+    }
+    ds_camera_path_file file;
+    status = ds_camera_path_file_load(spec, &file);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    status = ds_camera_path_from_file(&file, &framing, target, ds_default_up, path);
+    ds_camera_path_file_free(&file);
+    return status;
+}

@@ -1,0 +1,247 @@
+/* dualsplat play: the desktop player. */
+#include "camera_path_option.h"
+#include "cli.h"
+#include "commands.h"
+
+#include "player/desktop_player.h"
+#include "player/gl_context.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef DS_ASSETS_DIR
+#define DS_ASSETS_DIR "assets"
+#endif
+
+static const char help[] =
+    "usage: dualsplat play [FILE] [options]\n"
+    "\n"
+    "Plays a .dsv stream (or shows a .ply, .spz or .splat splat) in a window, rendered on the\n"
+    "GPU with OpenGL 4.5. With no FILE it plays the bundled sample, " DS_ASSETS_DIR "/sample.dsv.\n"
+    "Without a display, use `dualsplat render FILE -o out.mp4` to make a video instead.\n"
+    "\n"
+    "keys and mouse:\n"
+    "  space              play / pause\n"
+    "  left, right        back / forward one second\n"
+    "  down, up           previous / next segment (PageDown / PageUp too); Home: frame 0\n"
+    "  , .                one frame back / forward (pauses)\n"
+    "  - +                half / double speed (1/8x .. 8x)\n"
+    "  L                  loop on / off\n"
+    "  left drag          orbit around the subject\n"
+    "  right / middle drag pan;  wheel: zoom\n"
+    "  W A S D, Q E       fly forward, left, back, right, down, up\n"
+    "  R                  reset the view\n"
+    "  O                  overlay: fps, frame, decode and upload ms, GPU ms per stage\n"
+    "  F                  full screen\n"
+    "  F12                screenshot (PNG)\n"
+    "  Esc                quit;  drop a file on the window to play it\n"
+    "\n"
+    "options:\n"
+    "  --size WxH         window size (default 1280x720)\n"
+    "  --no-loop          stop at the last frame (default: loop)\n"
+    "  --speed X          playback speed (default 1)\n"
+    "  --background R,G,B background colour, 0..1 (default 0,0,0)\n"
+    "  --no-overlay       start with the overlay hidden\n"
+    "  --no-vsync         present as fast as possible\n"
+    "  --fullscreen       start full screen\n"
+    "  --screenshots DIR  where F12 writes (default: the current folder)\n"
+    "scripted runs (tests, benchmarks):\n"
+    "  --frames N         quit after showing N frames\n"
+    "  --exit             quit after the last frame (implies --no-loop)\n"
+    "  --every-frame      show every frame in order, never drop one (not real time)\n"
+    "  --camera-path P    'orbit' or a camera path JSON file (docs/player.md) instead of the\n"
+    "                     mouse; --turns N for the orbit (default 1, over the stream)\n"
+    "  --debug            OpenGL debug output: count driver errors, exit 1 if any\n"
+    "  --json             print a summary as JSON at exit\n"
+    "  -q, --quiet        print nothing but errors\n"
+    "  -h, --help         show this help\n";
+
+typedef struct play_options {
+    ds_player_options player;
+    const char *camera_path;
+    double turns;
+    bool json, quiet;
+} play_options;
+
+static void print_notice(void *context, const char *message) {
+    (void)context;
+    fprintf(stderr, "dualsplat: %s\n", message);
+}
+
+static int parse(int argc, char **argv, play_options *o) {
+    static const struct option options[] = {
+        {"size", required_argument, NULL, 's'},   {"no-loop", no_argument, NULL, 'L'},
+        {"speed", required_argument, NULL, 'x'},  {"background", required_argument, NULL, 'b'},
+        {"no-overlay", no_argument, NULL, 'O'},   {"no-vsync", no_argument, NULL, 'V'},
+        {"fullscreen", no_argument, NULL, 'F'},   {"screenshots", required_argument, NULL, 'S'},
+        {"frames", required_argument, NULL, 'n'}, {"exit", no_argument, NULL, 'e'},
+        {"every-frame", no_argument, NULL, 'E'},  {"camera-path", required_argument, NULL, 'p'},
+        {"turns", required_argument, NULL, 't'},  {"debug", no_argument, NULL, 'D'},
+        {"json", no_argument, NULL, 'j'},         {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    *o = (play_options){.player = {.width = 1280,
+                                   .height = 720,
+                                   .loop = true,
+                                   .overlay = true,
+                                   .vsync = true,
+                                   .speed = 1.0,
+                                   .notice = print_notice},
+                        .turns = 1.0};
+    ds_player_options *p = &o->player;
+    optind = 0;
+    int option;
+    while ((option = cli_next_option("play", argc, argv, "qh", options)) != -1) {
+        double values[3];
+        long number;
+        switch (option) {
+        case 's':
+            if (!cli_parse_size(optarg, &p->width, &p->height)) {
+                return cli_usage_error("play", "--size needs WIDTHxHEIGHT, not '%s'", optarg);
+            }
+            break;
+        case 'L':
+            p->loop = false;
+            break;
+        case 'x':
+            if (!cli_parse_numbers(optarg, 1, &p->speed) || p->speed < 0.125 || p->speed > 8) {
+                return cli_usage_error("play", "--speed must be 0.125..8, not '%s'", optarg);
+            }
+            break;
+        case 'b':
+            if (!cli_parse_numbers(optarg, 3, values)) {
+                return cli_usage_error("play", "--background needs R,G,B, not '%s'", optarg);
+            }
+            for (int c = 0; c < 3; c++) {
+                p->background[c] = (float)values[c];
+            }
+            break;
+        case 'O':
+            p->overlay = false;
+            break;
+        case 'V':
+            p->vsync = false;
+            break;
+        case 'F':
+            p->fullscreen = true;
+            break;
+        case 'S':
+            p->screenshot_folder = optarg;
+            break;
+        case 'n':
+            if (!cli_parse_int(optarg, 1, 1L << 40, &number)) {
+                return cli_usage_error("play", "--frames needs a positive count, not '%s'", optarg);
+            }
+            p->frame_limit = (uint64_t)number;
+            break;
+        case 'e':
+            p->exit_at_end = true;
+            p->loop = false;
+            break;
+        case 'E':
+            p->every_frame = true;
+            break;
+        case 'p':
+            o->camera_path = optarg;
+            break;
+        case 't':
+            if (!cli_parse_numbers(optarg, 1, &o->turns)) {
+                return cli_usage_error("play", "--turns needs a number, not '%s'", optarg);
+            }
+            break;
+        case 'D':
+            p->debug = true;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return -1;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1) {
+        return cli_usage_error("play", "expected at most one file, got %d", argc - optind);
+    }
+    p->path = argc - optind == 1 ? argv[optind] : DS_ASSETS_DIR "/sample.dsv";
+    return CLI_EXIT_OK;
+}
+
+static void print_summary(const play_options *o, const ds_player_report *r) {
+    double fps = r->seconds > 0 ? (double)r->redraws / r->seconds : 0;
+    if (o->json) {
+        printf("{\"frames_shown\": %llu, \"redraws\": %llu, \"seconds\": %.3f, \"fps\": %.2f, "
+               "\"dropped\": %llu, \"skipped\": %llu, \"decode_ms\": %.3f, \"upload_ms\": %.3f, "
+               "\"segment_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, \"gpu_sort_ms\": %.3f, "
+               "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u}\n",
+               (unsigned long long)r->frames_shown, (unsigned long long)r->redraws, r->seconds, fps,
+               (unsigned long long)r->dropped, (unsigned long long)r->skipped, r->decode_ms,
+               r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors);
+    } else if (!o->quiet) {
+        printf("%s: %llu frames shown in %.1f s (%.1f fps), %llu dropped; decode %.1f ms/frame, "
+               "upload %.1f ms; GPU skin+project %.2f ms, sort %.2f ms, draw %.2f ms\n",
+               o->player.path, (unsigned long long)r->frames_shown, r->seconds, fps,
+               (unsigned long long)r->dropped, r->decode_ms, r->upload_ms, r->preprocess_ms,
+               r->sort_ms, r->draw_ms);
+    }
+}
+
+int command_play(int argc, char **argv) {
+    play_options o;
+    int result = parse(argc, argv, &o);
+    if (result != CLI_EXIT_OK) {
+        return result < 0 ? CLI_EXIT_OK : result;
+    }
+    if (access(o.player.path, R_OK) != 0) {
+        cli_error(o.player.path, "cannot read it%s",
+                  argc > 1 && strcmp(o.player.path, DS_ASSETS_DIR "/sample.dsv") != 0
+                      ? ""
+                      : " (the bundled sample; give a file to play)");
+        return CLI_EXIT_FAILURE;
+    }
+    if (!ds_gl_display_available()) {
+        cli_error("play",
+                  "no display to open a window on (DISPLAY is unset); make a video with "
+                  "`dualsplat render %s -o out.mp4`",
+                  o.player.path);
+        return CLI_EXIT_FAILURE;
+    }
+    ds_camera_path path = {0};
+    bool has_path = false;
+    if (o.camera_path) {
+        ds_media *media;
+        ds_status status = ds_media_open(o.player.path, &media);
+        if (!ds_failed(&status)) {
+            double duration = ds_media_frame_count(media) / ds_media_fps(media);
+            status = camera_path_option_load(o.camera_path, o.turns, duration > 1 ? duration : 4,
+                                             media, o.player.width, o.player.height, &path);
+            ds_media_free(media);
+        }
+        if (ds_failed(&status)) {
+            return cli_fail(o.camera_path, &status);
+        }
+        has_path = true;
+        o.player.camera_path = &path;
+    }
+    ds_player_report report;
+    ds_status status = ds_player_run(&o.player, &report);
+    if (has_path) {
+        ds_camera_path_free(&path);
+    }
+    if (ds_failed(&status)) {
+        return cli_fail(o.player.path, &status);
+    }
+    print_summary(&o, &report);
+    if (o.player.debug && report.gl_errors > 0) {
+        cli_error("play", "%u OpenGL errors, the last: %s", report.gl_errors, report.last_gl_error);
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
