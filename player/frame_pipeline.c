@@ -45,6 +45,7 @@ struct ds_frame_pipeline {
     uint64_t generation;    /* bumped by every seek */
     uint64_t next_position; /* the next position to decode */
     bool loop;
+    bool aimed; /* nothing is decoded before the first seek says where to start */
 
     ds_media_decoder *decoder; /* the frame thread's */
     ds_frame_pipeline_stats stats;
@@ -85,7 +86,7 @@ static void average_in(double *average, double sample, uint64_t count) {
 static int wanted_segments(const ds_frame_pipeline *p, uint32_t wanted[2]) {
     int count = 0;
     uint64_t t = p->next_position;
-    for (int k = 0; k < 2 && p->stream && position_playable(p, t); k++) {
+    for (int k = 0; k < 2 && p->aimed && p->stream && position_playable(p, t); k++) {
         uint32_t frame = ds_frame_pipeline_frame_of(p, t);
         wanted[count++] = frame / p->segment_frames;
         t += p->segment_frames - frame % p->segment_frames;
@@ -136,13 +137,8 @@ static void *segment_thread_main(void *argument) {
         pthread_mutex_lock(&p->lock);
         if (ds_failed(&status)) {
             entry->state = SEGMENT_FAILED;
-            uint32_t first = index * p->segment_frames;
-            uint32_t last = first + p->segment_frames - 1;
-            if (last >= p->frame_count) {
-                last = p->frame_count - 1;
-            }
-            snprintf(p->error, sizeof p->error, "frames %u-%u skipped: %s", first, last,
-                     status.message);
+            /* The reader's message names the segment and its frames. */
+            snprintf(p->error, sizeof p->error, "%s; its frames are skipped", status.message);
             p->has_error = true;
         } else {
             entry->segment = segment;
@@ -170,7 +166,7 @@ static void *frame_thread_main(void *argument) {
     pthread_mutex_lock(&p->lock);
     while (!p->quit) {
         uint64_t t = p->next_position;
-        slot *s = position_playable(p, t) ? free_slot(p) : NULL;
+        slot *s = p->aimed && position_playable(p, t) ? free_slot(p) : NULL;
         if (!s) {
             pthread_cond_wait(&p->changed, &p->lock);
             continue;
@@ -308,6 +304,7 @@ void ds_frame_pipeline_seek(ds_frame_pipeline *p, uint64_t t, bool loop) {
     p->generation++;
     p->next_position = t;
     p->loop = loop;
+    p->aimed = true;
     for (int i = 0; i < p->slot_count; i++) {
         if (p->slots[i].state == SLOT_READY) {
             p->slots[i].state = SLOT_FREE;

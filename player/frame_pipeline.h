@@ -16,7 +16,7 @@
 typedef struct ds_frame_pipeline ds_frame_pipeline;
 
 /* `slots` are the renderer's slot memories (ds_gl_renderer_slot), all free (the array is
- * copied). */
+ * copied). Decoding starts at the first ds_frame_pipeline_seek. */
 ds_status ds_frame_pipeline_create(ds_media *media, const ds_gl_frame_layout *layout,
                                    float *const *slots, int slot_count,
                                    ds_frame_pipeline **pipeline);

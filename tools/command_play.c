@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* dualsplat play: the desktop player. */
 #include "camera_path_option.h"
 #include "cli.h"

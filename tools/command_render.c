@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* dualsplat render: an image of a splat or stream frame, or a video / PNG sequence of a stream
  * through time along a camera path. */
 #include "camera_path_option.h"
@@ -515,6 +516,13 @@ int command_render(int argc, char **argv) {
     if (!sequence && (o.path || o.duration > 0 || o.fps > 0 || o.codec)) {
         return cli_usage_error("render", "--path, --duration, --fps and --codec need a video or "
                                          "PNG pattern output (OUT.mp4, 'DIR/%%04d.png')");
+    }
+    const char *dot = strrchr(o.output, '.');
+    if (!sequence && !(dot && strcmp(dot, ".png") == 0)) {
+        return cli_usage_error("render",
+                               "%s: write a .png, a PNG pattern ('DIR/%%04d.png') or a "
+                               ".mp4, .mkv or .mov video",
+                               o.output);
     }
     ds_gaussian_cloud *cloud;
     ds_status status = load_input(&o, &cloud);

@@ -264,6 +264,57 @@ expect_stdout "probe encoded" "frames +3 at 30 fps"
 [ -f "$work/enc.dsv.work/track/frames/000002.dsframe" ] || fail "encode kept no tracking"
 run "encode bad frames" 2 -- encode "$work/enc" -o "$work/enc2.dsv" --frames 1:2
 expect_error_line "encode bad frames" "encode: --frames must start at 0"
+
+# ---- the GL renderer without a display (headless EGL), videos, PNG sequences, the player ----
+nodisplay() { env -u DISPLAY -u WAYLAND_DISPLAY "$@"; }
+"$dualsplat" pack "$data/minimal.splat" -o "$work/static.dsv" -q >/dev/null
+run "render gpu" 0 -- render "$data/fruit_drops_minimal.ply" -o "$work/gpu.png" --size 64x48
+expect_stdout "render gpu" "64x48, [0-9,]+ of 4,721 Gaussians visible \(OpenGL\)"
+nodisplay "$dualsplat" render "$data/fruit_drops_minimal.ply" -o "$work/headless.png" --size 64x48 \
+    >"$work/stdout" 2>&1 || fail "headless render failed: $(cat "$work/stdout")"
+grep -q "(OpenGL)" "$work/stdout" || fail "headless render did not use OpenGL: $(cat "$work/stdout")"
+nodisplay "$dualsplat" render "$work/enc.dsv" -o "$work/orbit.mp4" --size 64x48 --path orbit \
+    --fps 20 --duration 0.5 >"$work/stdout" 2>&1 || fail "render mp4: $(cat "$work/stdout")"
+grep -q "10 frames, 64x48, libx264" "$work/stdout" || fail "render mp4 said: $(cat "$work/stdout")"
+head -c 12 "$work/orbit.mp4" | grep -q ftyp || fail "render mp4 wrote no MP4"
+[ ! -e "$work/orbit.mp4.tmp" ] || fail "render mp4 left its temporary file"
+run "render png sequence" 0 -- render "$work/enc.dsv" -o "$work/seq/%03d.png" --size 64x48 -q
+[ -f "$work/seq/000.png" ] && [ -f "$work/seq/002.png" ] && [ ! -e "$work/seq/003.png" ] ||
+    fail "render png sequence wrote: $(ls "$work/seq" 2>&1)"
+run "render bad pattern" 1 -- render "$work/enc.dsv" -o "$work/seq/%s%d.png" -q
+expect_error_line "render bad pattern" ".*a PNG sequence pattern takes one %d"
+run "render cpu video" 2 -- render "$work/enc.dsv" -o "$work/x.mp4" --cpu
+expect_error_line "render cpu video" "render: --cpu renders single images, not videos"
+run "render path to png" 2 -- render "$work/enc.dsv" -o "$work/x.png" --path orbit
+expect_error_line "render path to png" "render: --path, --duration, --fps and --codec need a video"
+run "render unknown output" 2 -- render "$work/enc.dsv" -o "$work/x.avi"
+expect_error_line "render unknown output" "render: .*x.avi: write a .png"
+run "render bad path file" 1 -- render "$work/enc.dsv" -o "$work/x.mp4" --path "$work/nothing.json"
+expect_error_line "render bad path file" ".*nothing.json: "
+[ ! -e "$work/x.mp4" ] && [ ! -e "$work/x.mp4.tmp" ] || fail "a failed render left a video"
+# Ctrl-C in the middle of a long video leaves nothing that looks whole.
+nodisplay timeout -s INT 3 "$dualsplat" render "$work/static.dsv" -o "$work/long.mp4" \
+    --size 64x48 --path orbit --duration 3600 -q >/dev/null 2>&1
+[ ! -e "$work/long.mp4" ] && [ ! -e "$work/long.mp4.tmp" ] || fail "an interrupted render left a video"
+run "play --help" 0 -- play --help
+expect_stdout "play --help" "^usage: dualsplat play"
+run "play missing" 1 -- play "$work/nothing.dsv"
+expect_error_line "play missing" ".*nothing.dsv: cannot read it"
+nodisplay "$dualsplat" play "$work/enc.dsv" >"$work/stdout" 2>"$work/stderr"
+[ $? -eq 1 ] || fail "play without a display did not fail"
+grep -q "^dualsplat: play: no display .*dualsplat render" "$work/stderr" ||
+    fail "play without a display said: $(cat "$work/stderr")"
+if command -v xvfb-run >/dev/null; then
+    xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play "$work/enc.dsv" --frames 7 \
+        --every-frame --no-vsync --debug --json --size 160x120 >"$work/stdout" 2>"$work/stderr" ||
+        fail "scripted play failed: $(cat "$work/stderr")"
+    grep -q '"frames_shown": 7,.*"dropped": 0,.*"gl_errors": 0' "$work/stdout" ||
+        fail "scripted play reported: $(cat "$work/stdout") $(cat "$work/stderr")"
+    xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play "$work/enc.dsv" --exit --every-frame \
+        --no-vsync --camera-path orbit --size 160x120 -q >"$work/stdout" 2>"$work/stderr" ||
+        fail "play --exit failed: $(cat "$work/stderr")"
+fi
+
 for command in pack unpack encode; do
     run "$command --help" 0 -- "$command" --help
     expect_stdout "$command --help" "^usage: dualsplat $command"

@@ -3,9 +3,18 @@
 #ifndef DS_TESTS_GL_TESTS_H
 #define DS_TESTS_GL_TESTS_H
 
+#include <stddef.h>
+
 int run_gl_sort_tests(void);
 int run_gl_renderer_tests(void);
 int run_gl_overlay_tests(void);
+int run_gl_playback_tests(void);
+
+/* A small stream with corrections (12 frames in segments of 5) written to a temporary folder;
+ * its path goes to `path`. Remove it with gl_test_stream_remove. */
+enum { GL_TEST_STREAM_FRAMES = 12, GL_TEST_SEGMENT_FRAMES = 5 };
+void gl_test_stream_pack(char *path, size_t size);
+void gl_test_stream_remove(void);
 
 /* Creates the hidden GL context the groups share (debug output on); fails the test if none. */
 void gl_test_context_setup(void);

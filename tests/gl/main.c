@@ -25,6 +25,7 @@ static const test_group groups[] = {
     {"sort", run_gl_sort_tests},
     {"renderer", run_gl_renderer_tests},
     {"overlay", run_gl_overlay_tests},
+    {"playback", run_gl_playback_tests},
 };
 
 int main(int argc, char **argv) {

@@ -5,23 +5,16 @@
 #include "gl_tests.h"
 
 #include "encoder/image_metrics.h"
-#include "encoder/stream_encoder.h"
-#include "formats/splat_file.h"
 #include "player/gl_context.h"
 #include "render/gl_renderer.h"
 #include "render/rasterizer.h"
 #include "render/stream_frame.h"
 #include "render/view.h"
 #include "test_support.h"
-#include "tools/pack_sources.h"
-#include "tools/sequence/deform_sequence.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { WIDTH = 320, HEIGHT = 240 };
 static const double MIN_PSNR = 35.0;
@@ -126,53 +119,6 @@ static void fruit_drops_match_reference(void **state) {
 
 /* ---- a stream ---- */
 
-enum { STREAM_FRAMES = 12, SEGMENT_FRAMES = 5, SUBSAMPLE = 25 };
-static char stream_folder[256], stream_path[300];
-
-/* A .ply sequence of a deformed biker subsample packed as `pack` would (so with corrections). */
-static void pack_test_stream(void) {
-    snprintf(stream_folder, sizeof stream_folder, "/tmp/ds_test_gl_%d", (int)getpid());
-    assert_int_equal(mkdir(stream_folder, 0755), 0);
-    ds_gaussian_cloud *biker = test_load_cloud("biker.spz"), *canonical;
-    assert_int_equal(ds_gaussian_cloud_create(0, biker->sh_degree, &canonical).code, DS_OK);
-    for (size_t i = 0; i < biker->count; i += SUBSAMPLE) {
-        assert_int_equal(ds_gaussian_cloud_resize(canonical, canonical->count + 1).code, DS_OK);
-        ds_gaussian_cloud_copy_one(canonical, canonical->count - 1, biker, i);
-    }
-    ds_deform_settings deform;
-    ds_deform_settings_default(&deform);
-    ds_gaussian_cloud *frame;
-    assert_int_equal(ds_gaussian_cloud_clone(canonical, &frame).code, DS_OK);
-    for (int f = 0; f < STREAM_FRAMES; f++) {
-        assert_int_equal(ds_deform_cloud(canonical, f / 10.0, &deform, frame).code, DS_OK);
-        char path[400];
-        snprintf(path, sizeof path, "%s/point_cloud_%d.ply", stream_folder, f);
-        assert_int_equal(ds_splat_file_save(path, frame, NULL).code, DS_OK);
-    }
-    pack_source *source;
-    assert_int_equal(pack_source_open(stream_folder, NULL, NULL, NULL, &source).code, DS_OK);
-    ds_pack_settings settings;
-    assert_int_equal(ds_pack_preset("default", &settings).code, DS_OK);
-    settings.segment_frames = SEGMENT_FRAMES;
-    snprintf(stream_path, sizeof stream_path, "%s/stream.dsv", stream_folder);
-    ds_pack_report report;
-    ds_status status =
-        ds_pack_stream(pack_source_sequence(source), &settings, stream_path, NULL, NULL, &report);
-    if (ds_failed(&status)) {
-        fail_msg("pack: %s", status.message);
-    }
-    pack_source_free(source);
-    ds_gaussian_cloud_free(frame);
-    ds_gaussian_cloud_free(canonical);
-    ds_gaussian_cloud_free(biker);
-}
-
-static void remove_test_stream(void) {
-    char command[400];
-    snprintf(command, sizeof command, "rm -rf '%s'", stream_folder);
-    assert_int_equal(system(command), 0);
-}
-
 /* Decodes frame f of the open stream into the slot, through the segment (and frame state) given,
  * which the caller keeps between calls to play sequentially. */
 static ds_gl_frame_info fill_stream_frame(ds_dsv *dsv, ds_gl_renderer *renderer, int slot,
@@ -199,7 +145,8 @@ static ds_gl_frame_info fill_stream_frame(ds_dsv *dsv, ds_gl_renderer *renderer,
 
 static void stream_frames_match_reference(void **state) {
     (void)state;
-    pack_test_stream();
+    char stream_path[300];
+    gl_test_stream_pack(stream_path, sizeof stream_path);
     ds_dsv *dsv;
     assert_int_equal(ds_dsv_open_file(stream_path, &dsv).code, DS_OK);
     ds_gl_scene scene = ds_gl_scene_of_stream(dsv);
@@ -212,7 +159,7 @@ static void stream_frames_match_reference(void **state) {
     bool have_segment = false;
     assert_int_equal(ds_dsv_frame_create(dsv, &frame).code, DS_OK);
     uint32_t corrected_frames = 0;
-    for (uint32_t f = 0; f < STREAM_FRAMES; f++) {
+    for (uint32_t f = 0; f < GL_TEST_STREAM_FRAMES; f++) {
         int slot = (int)(f % 2);
         ds_gl_renderer_slot_idle(renderer, slot, true);
         ds_gl_frame_info info =
@@ -256,7 +203,7 @@ static void stream_frames_match_reference(void **state) {
     ds_gaussian_cloud_free(cloud);
     ds_gl_renderer_free(renderer);
     ds_dsv_close(dsv);
-    remove_test_stream();
+    gl_test_stream_remove();
 }
 
 static int setup(void **state) {

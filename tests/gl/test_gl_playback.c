@@ -1,0 +1,172 @@
+/* Playback through the decode pipeline on a real GL context: seeking to a frame renders exactly
+ * what playing up to it renders (colour change lists replayed from the segment start), playing
+ * in order shows every frame once, and a damaged segment is reported and skipped while playback
+ * goes on. */
+#include "gl_tests.h"
+
+#include "player/frame_pipeline.h"
+#include "player/gl_context.h"
+#include "player/media.h"
+#include "render/gl_renderer.h"
+#include "render/view.h"
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SLOTS = 4, WIDTH = 200, HEIGHT = 160 };
+
+typedef struct player_under_test {
+    ds_media *media;
+    ds_gl_renderer *renderer;
+    ds_frame_pipeline *pipeline;
+    ds_camera camera;
+} player_under_test;
+
+static void open_player(const char *path, player_under_test *p) {
+    ds_status status = ds_media_open(path, &p->media);
+    if (ds_failed(&status)) {
+        fail_msg("%s", status.message);
+    }
+    ds_gl_scene scene = ds_media_scene(p->media);
+    assert_int_equal(ds_gl_renderer_create(&scene, SLOTS, &p->renderer).code, DS_OK);
+    float *slots[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+        slots[i] = ds_gl_renderer_slot(p->renderer, i);
+    }
+    assert_int_equal(ds_frame_pipeline_create(p->media, ds_gl_renderer_layout(p->renderer), slots,
+                                              SLOTS, &p->pipeline)
+                         .code,
+                     DS_OK);
+    ds_gaussian_cloud *first;
+    assert_int_equal(ds_media_frame_cloud(p->media, 0, &first).code, DS_OK);
+    assert_int_equal(
+        ds_camera_frame_cloud(first, NULL, NULL, ds_default_up, 50, WIDTH, HEIGHT, &p->camera)
+            .code,
+        DS_OK);
+    ds_gaussian_cloud_free(first);
+}
+
+static void close_player(player_under_test *p) {
+    ds_frame_pipeline_free(p->pipeline);
+    ds_gl_renderer_free(p->renderer);
+    ds_media_free(p->media);
+}
+
+/* Takes position t (waiting for it), renders it and hands the slot back; returns the image as
+ * 8-bit RGB, or NULL when t never comes (damage). */
+static uint8_t *show(player_under_test *p, uint64_t t) {
+    int slot;
+    uint64_t shown;
+    ds_gl_frame_info info;
+    if (!ds_frame_pipeline_take(p->pipeline, t, true, &slot, &shown, &info)) {
+        return NULL;
+    }
+    assert_int_equal(shown, t);
+    ds_gl_draw_options options = {{0, 0, 0}, false};
+    assert_int_equal(ds_gl_renderer_draw(p->renderer, slot, &info, &p->camera, &options).code,
+                     DS_OK);
+    uint8_t *rgb = malloc(WIDTH * HEIGHT * 3);
+    assert_int_equal(ds_gl_renderer_read_rgb(p->renderer, rgb).code, DS_OK);
+    ds_gl_renderer_slot_idle(p->renderer, slot, true);
+    ds_frame_pipeline_release(p->pipeline, slot);
+    return rgb;
+}
+
+static void seeking_renders_what_playing_renders(void **state) {
+    (void)state;
+    char path[300];
+    gl_test_stream_pack(path, sizeof path);
+    player_under_test played, sought;
+    open_player(path, &played);
+    open_player(path, &sought);
+    uint8_t *frames[GL_TEST_STREAM_FRAMES];
+    ds_frame_pipeline_seek(played.pipeline, 0, false);
+    for (uint64_t t = 0; t < GL_TEST_STREAM_FRAMES; t++) {
+        frames[t] = show(&played, t);
+        assert_non_null(frames[t]);
+    }
+    ds_frame_pipeline_stats stats = ds_frame_pipeline_stats_get(played.pipeline);
+    assert_int_equal(stats.dropped, 0);
+    assert_int_equal(stats.decoded, GL_TEST_STREAM_FRAMES);
+    /* Consecutive frames differ (the stream moves), so equality below means something. */
+    assert_true(memcmp(frames[2], frames[3], WIDTH * HEIGHT * 3) != 0);
+
+    /* Frames inside segments (colour state replayed), at their starts, backwards, repeated. */
+    const uint64_t targets[] = {8, 3, 11, 5, 0, 9, 9, 4};
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        ds_frame_pipeline_seek(sought.pipeline, targets[i], false);
+        uint8_t *image = show(&sought, targets[i]);
+        assert_non_null(image);
+        if (memcmp(image, frames[targets[i]], WIDTH * HEIGHT * 3) != 0) {
+            fail_msg("frame %llu after a seek differs from the same frame played",
+                     (unsigned long long)targets[i]);
+        }
+        free(image);
+    }
+    if (ds_gl_debug_error_count() != 0) {
+        fail_msg("GL debug error: %s", ds_gl_debug_last_message());
+    }
+    for (int t = 0; t < GL_TEST_STREAM_FRAMES; t++) {
+        free(frames[t]);
+    }
+    close_player(&played);
+    close_player(&sought);
+    gl_test_stream_remove();
+}
+
+/* Flips a byte in the middle of segment s's bytes, keeping the file's length. */
+static void damage_segment(const char *path, uint32_t s) {
+    ds_dsv *dsv;
+    assert_int_equal(ds_dsv_open_file(path, &dsv).code, DS_OK);
+    uint64_t offset = dsv->segments[s].offset + dsv->segments[s].size / 2;
+    ds_dsv_close(dsv);
+    FILE *file = fopen(path, "r+b");
+    assert_non_null(file);
+    assert_int_equal(fseek(file, (long)offset, SEEK_SET), 0);
+    int byte = fgetc(file);
+    assert_int_equal(fseek(file, (long)offset, SEEK_SET), 0);
+    fputc(byte ^ 0x5A, file);
+    fclose(file);
+}
+
+static void a_damaged_segment_is_skipped_and_named(void **state) {
+    (void)state;
+    char path[300];
+    gl_test_stream_pack(path, sizeof path);
+    damage_segment(path, 1); /* frames 5-9 */
+    player_under_test p;
+    open_player(path, &p);
+    ds_frame_pipeline_seek(p.pipeline, 0, false);
+    for (uint64_t t = 0; t < GL_TEST_STREAM_FRAMES; t++) {
+        uint8_t *image = show(&p, t);
+        bool damaged = t >= GL_TEST_SEGMENT_FRAMES && t < 2 * GL_TEST_SEGMENT_FRAMES;
+        if (damaged != (image == NULL)) {
+            fail_msg("frame %llu: %s", (unsigned long long)t,
+                     damaged ? "shown from a damaged segment" : "lost though intact");
+        }
+        free(image);
+    }
+    char message[512];
+    assert_true(ds_frame_pipeline_take_error(p.pipeline, message, sizeof message));
+    print_message("reported: %s\n", message);
+    assert_non_null(strstr(message, "frames 5-9"));
+    assert_false(ds_frame_pipeline_take_error(p.pipeline, message, sizeof message));
+    close_player(&p);
+    gl_test_stream_remove();
+}
+
+static int setup(void **state) {
+    (void)state;
+    gl_test_context_setup();
+    return 0;
+}
+
+int run_gl_playback_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(seeking_renders_what_playing_renders),
+        cmocka_unit_test(a_damaged_segment_is_skipped_and_named),
+    };
+    return cmocka_run_group_tests_name("gl_playback", tests, setup, NULL);
+}
