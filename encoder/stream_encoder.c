@@ -377,6 +377,8 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
                                     init.size, &writer);
         if (ds_failed(&status)) {
             ds_dsv_canonical_free(&canonical);
+        } else {
+            writer.header.up_axis = sequence->up_axis;
         }
     }
     report->init_bytes = init.size;

@@ -9,6 +9,7 @@
 #include "colour_codebook.h"
 #include "motion_codec.h"
 
+#include "formats/dsv_container.h"
 #include "formats/dsv_init.h"
 #include "formats/gaussian_cloud.h"
 
@@ -29,6 +30,7 @@ typedef struct ds_sequence {
     /* Fills `frame` (created by the encoder for the canonical's counts) with frame f. */
     ds_status (*load)(void *context, uint32_t f, ds_sequence_frame *frame);
     void *context;
+    ds_dsv_up_axis up_axis; /* which way is up in the source's world */
 } ds_sequence;
 
 typedef struct ds_pack_settings {

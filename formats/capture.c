@@ -593,3 +593,21 @@ ds_status ds_capture_load_image(const ds_capture *capture, size_t view, int fram
     ds_image_free(&source);
     return status;
 }
+
+ds_dsv_up_axis ds_capture_up_axis(const ds_capture *capture) {
+    /* A camera's image up is -y in camera axes: in world axes, minus the second row of R. */
+    double mean[3] = {0, 0, 0};
+    for (size_t v = 0; v < capture->view_count; v++) {
+        const double *r = capture->views[v].camera.rotation;
+        for (int k = 0; k < 3; k++) {
+            mean[k] -= r[3 + k];
+        }
+    }
+    double norm = sqrt(mean[0] * mean[0] + mean[1] * mean[1] + mean[2] * mean[2]);
+    for (int k = 0; k < 3; k++) {
+        if (norm > 0 && fabs(mean[k]) > 0.8 * norm) {
+            return (ds_dsv_up_axis)(DS_DSV_UP_POSITIVE_X + 2 * k + (mean[k] < 0));
+        }
+    }
+    return DS_DSV_UP_UNSPECIFIED;
+}

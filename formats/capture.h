@@ -14,6 +14,7 @@
 #define DS_FORMATS_CAPTURE_H
 
 #include "camera.h"
+#include "dsv_container.h"
 #include "image.h"
 
 #include <stdbool.h>
@@ -86,6 +87,11 @@ ds_status ds_capture_open(const char *path, const ds_capture_options *options,
                           ds_capture **capture);
 
 void ds_capture_free(ds_capture *capture);
+
+/* The world axis the cameras agree is up: the signed axis nearest the mean of their image-up
+ * directions (a capture rig stands its cameras upright), or unspecified when no axis holds
+ * most of that mean. */
+ds_dsv_up_axis ds_capture_up_axis(const ds_capture *capture);
 
 /* The image file of a view in a frame, into `path` of `capacity` bytes. */
 ds_status ds_capture_image_path(const ds_capture *capture, size_t view, int frame, char *path,

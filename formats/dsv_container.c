@@ -16,6 +16,33 @@ static void store_u64(uint8_t *p, uint64_t v) {
     ds_store_u32le(p + 4, (uint32_t)(v >> 32));
 }
 
+static const char *const UP_AXIS_NAMES[DS_DSV_UP_AXES] = {"unspecified", "+x", "-x", "+y",
+                                                          "-y",          "+z", "-z"};
+
+void ds_dsv_up_vector(ds_dsv_up_axis axis, double up[3]) {
+    up[0] = up[1] = up[2] = 0.0;
+    if (axis <= DS_DSV_UP_UNSPECIFIED || axis >= DS_DSV_UP_AXES) {
+        up[1] = -1.0;
+        return;
+    }
+    int index = (axis - 1) / 2;
+    up[index] = (axis - 1) % 2 == 0 ? 1.0 : -1.0;
+}
+
+const char *ds_dsv_up_axis_name(ds_dsv_up_axis axis) {
+    return axis < DS_DSV_UP_AXES ? UP_AXIS_NAMES[axis] : "unknown";
+}
+
+bool ds_dsv_up_axis_parse(const char *name, ds_dsv_up_axis *axis) {
+    for (int a = 0; a < DS_DSV_UP_AXES; a++) {
+        if (strcmp(name, UP_AXIS_NAMES[a]) == 0) {
+            *axis = (ds_dsv_up_axis)a;
+            return true;
+        }
+    }
+    return false;
+}
+
 void ds_dsv_header_encode(const ds_dsv_header *h, uint8_t out[DS_DSV_HEADER_SIZE]) {
     memset(out, 0, DS_DSV_HEADER_SIZE);
     memcpy(out, ds_dsv_magic, 8);
@@ -30,6 +57,7 @@ void ds_dsv_header_encode(const ds_dsv_header *h, uint8_t out[DS_DSV_HEADER_SIZE
     ds_store_u32le(out + 40, h->init_size);
     ds_store_u32le(out + 44, h->init_crc);
     ds_store_u32le(out + 48, h->index_crc);
+    out[52] = (uint8_t)h->up_axis;
     ds_store_u32le(out + 60, crc(out, 60));
 }
 
@@ -56,6 +84,11 @@ ds_status ds_dsv_header_decode(const uint8_t *data, size_t size, ds_dsv_header *
     h->init_size = ds_load_u32le(data + 40);
     h->init_crc = ds_load_u32le(data + 44);
     h->index_crc = ds_load_u32le(data + 48);
+    if (data[52] >= DS_DSV_UP_AXES) {
+        return ds_error(DS_ERR_FORMAT, "the stream's header names an unknown up axis (%u)",
+                        data[52]);
+    }
+    h->up_axis = (ds_dsv_up_axis)data[52];
     if (h->frame_count == 0 || h->frame_count > DS_DSV_MAX_FRAMES || h->segment_frames == 0 ||
         h->fps_numerator == 0 || h->fps_denominator == 0) {
         return ds_error(DS_ERR_FORMAT, "the stream's header has invalid frame counts or rate");

@@ -7,13 +7,14 @@
 
 #include "byte_buffer.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum {
     DS_DSV_HEADER_SIZE = 64,
     DS_DSV_INDEX_ENTRY_SIZE = 32,
     DS_DSV_VERSION_MAJOR = 1,
-    DS_DSV_VERSION_MINOR = 0,
+    DS_DSV_VERSION_MINOR = 1, /* 1.1: the world's up axis in the header */
     DS_DSV_SEGMENT_HEADER_SIZE = 16,
     DS_DSV_LAYER_ENTRY_SIZE = 16,
     DS_DSV_MAX_LAYERS = 16,
@@ -25,6 +26,25 @@ enum {
 
 extern const uint8_t ds_dsv_magic[8];
 
+/* Which world axis points up in the picture (header byte 52, since version 1.1). Unspecified
+ * (0, and every 1.0 stream) means -y, the axes of COLMAP-trained splats (docs/data-model.md). */
+typedef enum ds_dsv_up_axis {
+    DS_DSV_UP_UNSPECIFIED = 0,
+    DS_DSV_UP_POSITIVE_X,
+    DS_DSV_UP_NEGATIVE_X,
+    DS_DSV_UP_POSITIVE_Y,
+    DS_DSV_UP_NEGATIVE_Y,
+    DS_DSV_UP_POSITIVE_Z,
+    DS_DSV_UP_NEGATIVE_Z,
+    DS_DSV_UP_AXES,
+} ds_dsv_up_axis;
+
+/* The up axis as a unit vector (unspecified gives -y). */
+void ds_dsv_up_vector(ds_dsv_up_axis axis, double up[3]);
+/* "+y", "-z", ... ("unspecified" for 0); and back (false for an unknown name). */
+const char *ds_dsv_up_axis_name(ds_dsv_up_axis axis);
+bool ds_dsv_up_axis_parse(const char *name, ds_dsv_up_axis *axis);
+
 typedef struct ds_dsv_header {
     uint16_t version_major, version_minor;
     uint32_t frame_count;
@@ -33,6 +53,7 @@ typedef struct ds_dsv_header {
     uint64_t init_offset;
     uint32_t init_size, init_crc;
     uint32_t index_crc;
+    ds_dsv_up_axis up_axis;
 } ds_dsv_header;
 
 typedef struct ds_dsv_segment_entry {

@@ -40,7 +40,7 @@ typedef struct ds_camera_controller {
 } ds_camera_controller;
 
 /* Starts at the framing camera's centre looking at `target` (usually what the framing camera
- * looks at: ds_camera_path_cloud_target for a framed cloud), with `up` up (NULL: the data
+ * looks at: ds_camera_framing_target for a framed cloud), with `up` up (NULL: the data
  * model's -y) and the framing camera's vertical field of view; that view is home. Fails when
  * the eye is at the target. A framing camera straight above or below the target is moved to the
  * pitch limit. */

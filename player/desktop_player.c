@@ -30,7 +30,7 @@ typedef struct session {
     ds_frame_pipeline *pipeline;
     ds_playback_clock clock;
     ds_camera framing;
-    double target[3];
+    double target[3], up[3];
     /* the frame on screen */
     bool have_shown;
     int shown_slot;
@@ -86,14 +86,15 @@ static ds_status session_open(const char *path, const ds_player_options *o, sess
     if (ds_failed(&status)) {
         return status;
     }
-    /* Frame the first frame as `render` would, looking along the data's forward axis. */
+    /* Frame the first frame as `render` would, upright as the stream says. */
+    ds_media_up(s->media, s->up);
     ds_gaussian_cloud *first;
     status = ds_media_frame_cloud(s->media, 0, &first);
     if (!ds_failed(&status)) {
-        status = ds_camera_frame_cloud(first, NULL, NULL, ds_default_up, FOV_DEGREES, o->width,
-                                       o->height, &s->framing);
+        status = ds_camera_frame_cloud(first, NULL, NULL, s->up, FOV_DEGREES, o->width, o->height,
+                                       &s->framing);
         if (!ds_failed(&status)) {
-            status = ds_camera_path_cloud_target(first, s->target);
+            status = ds_camera_framing_target(first, s->target);
         }
         ds_gaussian_cloud_free(first);
     }
@@ -196,7 +197,7 @@ static void save_screenshot(player *p) {
 }
 
 static void reset_camera(player *p) {
-    ds_camera_controller_init_from(&p->session.framing, p->session.target, ds_default_up,
+    ds_camera_controller_init_from(&p->session.framing, p->session.target, p->session.up,
                                    &p->controller);
 }
 

@@ -79,6 +79,10 @@ ds_gl_scene ds_media_scene(const ds_media *m) {
     return m->dsv ? ds_gl_scene_of_stream(m->dsv) : ds_gl_scene_of_cloud(m->cloud);
 }
 
+void ds_media_up(const ds_media *m, double up[3]) {
+    ds_dsv_up_vector(m->dsv ? m->dsv->header.up_axis : DS_DSV_UP_UNSPECIFIED, up);
+}
+
 ds_dsv *ds_media_stream(ds_media *m) {
     return m->dsv;
 }

@@ -22,6 +22,8 @@ uint32_t ds_media_segment_frames(const ds_media *media);
 uint32_t ds_media_segment_count(const ds_media *media);
 /* The scene to create the renderer with (valid while the media is open). */
 ds_gl_scene ds_media_scene(const ds_media *media);
+/* Which way is up in the media's world (a stream's stored axis; -y otherwise). */
+void ds_media_up(const ds_media *media, double up[3]);
 /* The stream, or NULL for a static splat. */
 ds_dsv *ds_media_stream(ds_media *media);
 

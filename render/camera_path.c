@@ -1,6 +1,5 @@
 #include "camera_path.h"
 
-#include "formats/cloud_stats.h"
 #include "view.h"
 
 #include <math.h>
@@ -235,19 +234,4 @@ ds_status ds_camera_path_evaluate(const ds_camera_path *path, double t, int widt
 void ds_camera_path_free(ds_camera_path *path) {
     free(path->keys);
     *path = (ds_camera_path){0};
-}
-
-ds_status ds_camera_path_cloud_target(const ds_gaussian_cloud *cloud, double target[3]) {
-    if (cloud->count == 0) {
-        return ds_error(DS_ERR_ARGUMENT, "there are no Gaussians to look at");
-    }
-    ds_cloud_stats stats;
-    ds_status status = ds_cloud_stats_compute(cloud, &stats);
-    if (ds_failed(&status)) {
-        return status;
-    }
-    for (int k = 0; k < 3; k++) {
-        target[k] = 0.5 * (stats.core_min[k] + stats.core_max[k]);
-    }
-    return ds_ok();
 }

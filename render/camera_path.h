@@ -6,7 +6,6 @@
 
 #include "formats/camera.h"
 #include "formats/camera_path_file.h"
-#include "formats/gaussian_cloud.h"
 
 #include <stddef.h>
 
@@ -67,9 +66,5 @@ ds_status ds_camera_path_evaluate(const ds_camera_path *path, double t, int widt
 double ds_camera_path_end_time(const ds_camera_path *path);
 
 void ds_camera_path_free(ds_camera_path *path);
-
-/* The point ds_camera_frame_cloud looks at (the centre of the box holding the central 99% of
- * the Gaussian centres on each axis), for orbiting a framed cloud. */
-ds_status ds_camera_path_cloud_target(const ds_gaussian_cloud *cloud, double target[3]);
 
 #endif

@@ -63,9 +63,8 @@ ds_status ds_camera_look_at(const double eye[3], const double target[3], const d
     return ds_camera_validate(camera);
 }
 
-ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *eye,
-                                const double *direction, const double up[3], double fov_y_degrees,
-                                int width, int height, ds_camera *camera) {
+/* The centre and half-diagonal of the box holding the central 99% of the centres per axis. */
+static ds_status core_box(const ds_gaussian_cloud *cloud, double center[3], double *radius) {
     if (cloud->count == 0) {
         return ds_error(DS_ERR_ARGUMENT, "there are no Gaussians to frame");
     }
@@ -74,13 +73,29 @@ ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *ey
     if (ds_failed(&status)) {
         return status;
     }
-    double center[3], radius = 0.0;
+    *radius = 0.0;
     for (int k = 0; k < 3; k++) {
         center[k] = 0.5 * (stats.core_min[k] + stats.core_max[k]);
         double half = 0.5 * (stats.core_max[k] - stats.core_min[k]);
-        radius += half * half;
+        *radius += half * half;
     }
-    radius = sqrt(radius);
+    *radius = sqrt(*radius);
+    return ds_ok();
+}
+
+ds_status ds_camera_framing_target(const ds_gaussian_cloud *cloud, double target[3]) {
+    double radius;
+    return core_box(cloud, target, &radius);
+}
+
+ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *eye,
+                                const double *direction, const double up[3], double fov_y_degrees,
+                                int width, int height, ds_camera *camera) {
+    double center[3], radius;
+    ds_status status = core_box(cloud, center, &radius);
+    if (ds_failed(&status)) {
+        return status;
+    }
     if (!(radius > 0.0)) {
         radius = 1.0; /* a single point: any distance shows it */
     }

@@ -25,4 +25,8 @@ ds_status ds_camera_frame_cloud(const ds_gaussian_cloud *cloud, const double *ey
                                 const double *direction, const double up[3], double fov_y_degrees,
                                 int width, int height, ds_camera *camera);
 
+/* The point ds_camera_frame_cloud looks at: the centre of the box holding the central 99% of
+ * the Gaussian centres on each axis (to orbit around, for instance). */
+ds_status ds_camera_framing_target(const ds_gaussian_cloud *cloud, double target[3]);
+
 #endif

@@ -14,25 +14,25 @@ ds_status camera_path_option_load(const char *spec, double turns, double duratio
         return status;
     }
     ds_camera framing;
-    double target[3];
-    status = ds_camera_frame_cloud(first, NULL, NULL, ds_default_up, FOV_DEGREES, width, height,
-                                   &framing);
+    double target[3], up[3];
+    ds_media_up(media, up);
+    status = ds_camera_frame_cloud(first, NULL, NULL, up, FOV_DEGREES, width, height, &framing);
     if (!ds_failed(&status)) {
-        status = ds_camera_path_cloud_target(first, target);
+        status = ds_camera_framing_target(first, target);
     }
     ds_gaussian_cloud_free(first);
     if (ds_failed(&status)) {
         return status;
     }
     if (strcmp(spec, "orbit") == 0) {
-        return ds_camera_path_orbit(&framing, target, ds_default_up, duration, turns, path);
+        return ds_camera_path_orbit(&framing, target, up, duration, turns, path);
     }
     ds_camera_path_file file;
     status = ds_camera_path_file_load(spec, &file);
     if (ds_failed(&status)) {
         return status;
     }
-    status = ds_camera_path_from_file(&file, &framing, target, ds_default_up, path);
+    status = ds_camera_path_from_file(&file, &framing, target, up, path);
     ds_camera_path_file_free(&file);
     return status;
 }

@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "commands.h"
 
+#include "formats/capture.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -28,17 +30,19 @@ static const char help[] =
     "  --quality PRESET        low, default, high or lossless (pack's --quality)\n"
     "  --segment-frames N      frames per segment (default 50)\n"
     "  --fps N[/D]             frame rate (default 30)\n"
+    "  --up AXIS               the world axis that is up (+x, -x, +y, -y, +z, -z), stored in\n"
+    "                          the stream (default: what the cameras' own up vectors agree on)\n"
     "  -q, --quiet             no progress display\n"
     "  -h, --help              show this help\n";
 
 typedef struct encode_options {
-    const char *capture, *output, *work, *frames, *max_width, *quality, *segment_frames, *fps;
+    const char *capture, *output, *work, *frames, *max_width, *quality, *segment_frames, *fps, *up;
     const char *joint_iterations, *skin_iterations, *fine_iterations;
     bool quiet;
 } encode_options;
 
 static int parse(int argc, char **argv, encode_options *o) {
-    enum { WORK = 256, FRAMES, WIDTH, QUALITY, SEGMENT, FPS, JOINT, SKIN, FINE };
+    enum { WORK = 256, FRAMES, WIDTH, QUALITY, SEGMENT, FPS, JOINT, SKIN, FINE, UP };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"work", required_argument, NULL, WORK},
@@ -50,6 +54,7 @@ static int parse(int argc, char **argv, encode_options *o) {
         {"joint-iterations", required_argument, NULL, JOINT},
         {"skin-iterations", required_argument, NULL, SKIN},
         {"fine-iterations", required_argument, NULL, FINE},
+        {"up", required_argument, NULL, UP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -88,6 +93,9 @@ static int parse(int argc, char **argv, encode_options *o) {
             break;
         case FINE:
             o->fine_iterations = optarg;
+            break;
+        case UP:
+            o->up = optarg;
             break;
         case 'q':
             o->quiet = true;
@@ -136,6 +144,20 @@ static void add_option(arguments *a, const char *name, const char *value) {
 
 static int run(int (*command)(int, char **), arguments *a) {
     return command(a->count, a->values);
+}
+
+/* The capture's up axis as its cameras see it (nothing when they do not agree). */
+static void capture_up(const char *path, char *up, size_t size) {
+    ds_capture *capture;
+    ds_status status = ds_capture_open(path, NULL, &capture);
+    if (ds_failed(&status)) {
+        return;
+    }
+    ds_dsv_up_axis axis = ds_capture_up_axis(capture);
+    if (axis != DS_DSV_UP_UNSPECIFIED) {
+        snprintf(up, size, "%s", ds_dsv_up_axis_name(axis));
+    }
+    ds_capture_free(capture);
 }
 
 int command_encode(int argc, char **argv) {
@@ -200,6 +222,11 @@ int command_encode(int argc, char **argv) {
     add_option(&a, "--quality", o.quality);
     add_option(&a, "--segment-frames", o.segment_frames);
     add_option(&a, "--fps", o.fps);
+    char up[16] = "";
+    if (!o.up) {
+        capture_up(o.capture, up, sizeof up);
+    }
+    add_option(&a, "--up", o.up ? o.up : (up[0] ? up : NULL));
     add(&a, o.quiet ? "-q" : NULL);
     if (!o.quiet) {
         fprintf(stderr, "encode: 3/3 packing %s\n", o.output);

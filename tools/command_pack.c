@@ -34,12 +34,16 @@ static const char help[] =
     "  --map-quality Q         1..100, higher is better; 0 is lossless (ffv1, png)\n"
     "  --codebook N            colour codebook entries per SH order (default 8192)\n"
     "  --joints N              joints derived for a .ply sequence (default: Gaussians / 12)\n"
+    "  --up AXIS               the world axis that is up: +x, -x, +y, -y, +z or -z, stored\n"
+    "                          so players stand the subject upright (default: unspecified,\n"
+    "                          which players take as -y, the axes of COLMAP-trained splats)\n"
     "  -q, --quiet             no progress bar\n"
     "  -h, --help              show this help\n";
 
 typedef struct pack_options {
     const char *input, *output, *quality, *codec;
     long segment_frames, fps_numerator, fps_denominator, map_quality, codebook, joints;
+    ds_dsv_up_axis up;
     bool quiet;
 } pack_options;
 
@@ -58,7 +62,7 @@ static bool parse_fps(const char *text, long *numerator, long *denominator) {
 }
 
 static int parse(int argc, char **argv, pack_options *o) {
-    enum { SEGMENT = 256, FPS, CODEC, MAP_QUALITY, CODEBOOK, JOINTS, QUALITY };
+    enum { SEGMENT = 256, FPS, CODEC, MAP_QUALITY, CODEBOOK, JOINTS, QUALITY, UP };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"quality", required_argument, NULL, QUALITY},
@@ -68,6 +72,7 @@ static int parse(int argc, char **argv, pack_options *o) {
         {"map-quality", required_argument, NULL, MAP_QUALITY},
         {"codebook", required_argument, NULL, CODEBOOK},
         {"joints", required_argument, NULL, JOINTS},
+        {"up", required_argument, NULL, UP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -85,6 +90,12 @@ static int parse(int argc, char **argv, pack_options *o) {
         switch (c) {
         case 'o':
             o->output = optarg;
+            break;
+        case UP:
+            if (!ds_dsv_up_axis_parse(optarg, &o->up) || o->up == DS_DSV_UP_UNSPECIFIED) {
+                return cli_usage_error("pack", "--up needs +x, -x, +y, -y, +z or -z, not '%s'",
+                                       optarg);
+            }
             break;
         case QUALITY:
             o->quality = optarg;
@@ -227,6 +238,7 @@ int command_pack(int argc, char **argv) {
     ds_sequence *sequence = pack_source_sequence(source);
     sequence->fps_numerator = (uint32_t)o.fps_numerator;
     sequence->fps_denominator = (uint32_t)o.fps_denominator;
+    sequence->up_axis = o.up;
     ds_pack_report report;
     status = ds_pack_stream(sequence, &settings, o.output, frames_progress, &progress, &report);
     cli_progress_finish(&progress.bar);

@@ -37,7 +37,8 @@ static const char help[] =
     "COLMAP-trained splats have them):\n"
     "  --camera X,Y,Z     camera position; alone, it looks at the splat's centre\n"
     "  --look-at X,Y,Z    point at the image centre\n"
-    "  --up X,Y,Z         world direction that is up in the image (default 0,-1,0)\n"
+    "  --up X,Y,Z         world direction that is up in the image (default: a stream's\n"
+    "                     stored up axis, else 0,-1,0)\n"
     "  --fov DEG          vertical field of view in degrees (default 50)\n"
     "  --size WxH         image size in pixels (default 960x540)\n"
     "  --view N --capture DIR\n"
@@ -70,7 +71,7 @@ static const char help[] =
 
 typedef struct render_options {
     const char *input, *output, *capture, *path, *codec;
-    bool has_eye, has_target, quiet, cpu, loop;
+    bool has_eye, has_target, has_up, quiet, cpu, loop;
     double turns, duration, fps;
     long quality;
     double eye[3], target[3], up[3], fov;
@@ -143,6 +144,7 @@ static int parse(int argc, char **argv, render_options *o) {
             if (!cli_parse_numbers(optarg, 3, o->up)) {
                 return cli_usage_error("render", "--up needs X,Y,Z, not '%s'", optarg);
             }
+            o->has_up = true;
             break;
         case 'f':
             if (!cli_parse_numbers(optarg, 1, &o->fov) || o->fov <= 0 || o->fov >= 180) {
@@ -270,7 +272,7 @@ static int capture_camera(render_options *o, ds_camera *camera) {
 }
 
 /* A splat file, or frame --frame of a .dsv stream (recognised by its signature). */
-static ds_status load_input(const render_options *o, ds_gaussian_cloud **cloud) {
+static ds_status load_input(render_options *o, ds_gaussian_cloud **cloud) {
     if (!ds_dsv_file_is_stream(o->input)) {
         if (o->frame > 0) {
             return ds_error(DS_ERR_ARGUMENT, "--frame applies to .dsv streams only");
@@ -281,6 +283,9 @@ static ds_status load_input(const render_options *o, ds_gaussian_cloud **cloud) 
     ds_status status = ds_dsv_open_file(o->input, &dsv);
     if (ds_failed(&status)) {
         return status;
+    }
+    if (!o->has_up) {
+        ds_dsv_up_vector(dsv->header.up_axis, o->up); /* upright as the stream says */
     }
     status = ds_stream_cloud_create(dsv, cloud);
     if (!ds_failed(&status)) {

@@ -109,6 +109,7 @@ bool stream_report_print_probe(FILE *out, const char *path, ds_dsv *dsv, bool js
         cJSON_AddNumberToObject(root, "skin_gaussians", (double)c->skin_count);
         cJSON_AddNumberToObject(root, "joints", (double)c->joint_count);
         cJSON_AddNumberToObject(root, "sh_degree", c->sh_degree);
+        cJSON_AddStringToObject(root, "up", ds_dsv_up_axis_name(h->up_axis));
         cJSON_AddNumberToObject(root, "bytes", costs.file_bytes);
         cJSON_AddNumberToObject(root, "init_bytes", costs.init_bytes);
         cJSON_AddNumberToObject(root, "bytes_per_frame", costs.file_bytes / h->frame_count);
@@ -141,6 +142,9 @@ bool stream_report_print_probe(FILE *out, const char *path, ds_dsv *dsv, bool js
         cli_format_count(c->joint_count, joint_text, sizeof joint_text);
         fprintf(out, "  skin Gaussians   %s, SH degree %d, on %s joint%s (K = %d)\n", gaussians,
                 c->sh_degree, joint_text, plural(c->joint_count), c->binding.k);
+        fprintf(out, "  up axis          %s\n",
+                h->up_axis == DS_DSV_UP_UNSPECIFIED ? "unspecified (-y)"
+                                                    : ds_dsv_up_axis_name(h->up_axis));
         print_costs(out, &costs);
     }
     if (missing) {

@@ -211,7 +211,8 @@ run "pack static" 0 -- pack "$data/fruit_drops_minimal.ply" -o "$stream" -q
 expect_stdout "pack static" "1 frame of 4,721 skin Gaussians on 1 joint,"
 expect_stdout "pack static" "bits per Gaussian"
 run "probe stream" 0 -- probe "$stream"
-expect_stdout "probe stream" "dualsplat .dsv stream, version 1\.0"
+expect_stdout "probe stream" "up axis +unspecified \(-y\)"
+expect_stdout "probe stream" "dualsplat .dsv stream, version 1\.1"
 expect_stdout "probe stream" "frames +1 at 30 fps"
 expect_stdout "probe stream" "raw \.ply frames"
 run "probe stream json" 0 -- probe --json "$stream"
@@ -229,6 +230,11 @@ run "probe unpacked" 0 -- probe "$work/unpacked/point_cloud_0.ply"
 expect_stdout "probe unpacked" "4,721"
 run "pack no output" 2 -- pack "$data/fruit_drops_minimal.ply"
 expect_error_line "pack no output" "pack: no output given \(-o OUT.dsv\)"
+run "pack up" 0 -- pack "$data/minimal.splat" -o "$work/up.dsv" --up -z -q
+run "probe up" 0 -- probe "$work/up.dsv"
+expect_stdout "probe up" "up axis +-z"
+run "pack bad up" 2 -- pack "$data/minimal.splat" -o "$work/x.dsv" --up sideways
+expect_error_line "pack bad up" "pack: --up needs \+x, -x, \+y, -y, \+z or -z, not 'sideways'"
 run "pack bad preset" 2 -- pack "$data/minimal.splat" -o "$work/x.dsv" --quality ultra
 expect_error_line "pack bad preset" "pack: unknown quality preset 'ultra' \(choose low, default, high, lossless\)"
 run "pack bad codec" 2 -- pack "$data/minimal.splat" -o "$work/x.dsv" --codec mpeg2
@@ -261,6 +267,8 @@ run "encode" 0 -- encode "$work/enc" -o "$work/enc.dsv" --joint-iterations 20 \
     --skin-iterations 20 --fine-iterations 3 -q
 run "probe encoded" 0 -- probe "$work/enc.dsv"
 expect_stdout "probe encoded" "frames +3 at 30 fps"
+# The synthetic rig's cameras stand upright in a +y-up world: encode stores that.
+expect_stdout "probe encoded" "up axis +\+y"
 [ -f "$work/enc.dsv.work/track/frames/000002.dsframe" ] || fail "encode kept no tracking"
 run "encode bad frames" 2 -- encode "$work/enc" -o "$work/enc2.dsv" --frames 1:2
 expect_error_line "encode bad frames" "encode: --frames must start at 0"

@@ -42,8 +42,7 @@ static void open_player(const char *path, player_under_test *p) {
     ds_gaussian_cloud *first;
     assert_int_equal(ds_media_frame_cloud(p->media, 0, &first).code, DS_OK);
     assert_int_equal(
-        ds_camera_frame_cloud(first, NULL, NULL, ds_default_up, 50, WIDTH, HEIGHT, &p->camera)
-            .code,
+        ds_camera_frame_cloud(first, NULL, NULL, ds_default_up, 50, WIDTH, HEIGHT, &p->camera).code,
         DS_OK);
     ds_gaussian_cloud_free(first);
 }
