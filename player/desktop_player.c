@@ -471,6 +471,9 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         report_pipeline_errors(&p);
         update_overlay(&p, now);
         status = draw(&p);
+        if (new_frame && o->screenshot_after && report->frames_shown == o->screenshot_after) {
+            save_screenshot(&p);
+        }
         if (++p.fps_presents, now - p.fps_since >= 0.5) {
             p.fps = (double)p.fps_presents / (now - p.fps_since);
             p.fps_presents = 0;

@@ -23,6 +23,7 @@ typedef struct ds_player_options {
     double speed;
     float background[3];
     const char *screenshot_folder; /* F12 writes here (NULL: the current folder) */
+    uint64_t screenshot_after;     /* scripted: a screenshot once this many frames are shown */
     /* Messages for the user (a damaged segment, a screenshot written); never NULL. */
     void (*notice)(void *context, const char *message);
     void *context;

@@ -81,8 +81,10 @@ void ds_gl_context_destroy(ds_gl_context *context) {
     }
     if (context->window) {
         SDL_DestroyWindow(context->window);
-        SDL_QuitSubSystem(SDL_INIT_VIDEO);
     }
+    /* SDL's video subsystem (and with it the GL driver) stays loaded until the process ends: a
+     * later context (a dropped file, the next test) needs it again, and unloading Mesa's driver
+     * turns the allocations it keeps for the process's life into unreachable ones. */
     *context = (ds_gl_context){0};
 }
 

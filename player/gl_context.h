@@ -31,6 +31,7 @@ bool ds_gl_display_available(void);
 /* Creates the window and context, makes it current and loads the GL functions. A visible window
  * needs a display; a hidden one falls back to the offscreen driver when there is none. */
 ds_status ds_gl_context_create(const ds_gl_context_options *options, ds_gl_context *context);
+/* Destroys the window and context; SDL's video subsystem stays up for the next one. */
 void ds_gl_context_destroy(ds_gl_context *context);
 
 /* GL_KHR_debug messages of severity medium and high, counted and kept (the last one) so that

@@ -52,6 +52,7 @@ static const char help[] =
     "  --frames N         quit after showing N frames\n"
     "  --exit             quit after the last frame (implies --no-loop)\n"
     "  --every-frame      show every frame in order, never drop one (not real time)\n"
+    "  --screenshot-after N  a screenshot (as F12) once N frames are shown\n"
     "  --camera-path P    'orbit' or a camera path JSON file (docs/player.md) instead of the\n"
     "                     mouse; --turns N for the orbit (default 1, over the stream)\n"
     "  --debug            OpenGL debug output: count driver errors, exit 1 if any\n"
@@ -73,15 +74,25 @@ static void print_notice(void *context, const char *message) {
 
 static int parse(int argc, char **argv, play_options *o) {
     static const struct option options[] = {
-        {"size", required_argument, NULL, 's'},   {"no-loop", no_argument, NULL, 'L'},
-        {"speed", required_argument, NULL, 'x'},  {"background", required_argument, NULL, 'b'},
-        {"no-overlay", no_argument, NULL, 'O'},   {"no-vsync", no_argument, NULL, 'V'},
-        {"fullscreen", no_argument, NULL, 'F'},   {"screenshots", required_argument, NULL, 'S'},
-        {"frames", required_argument, NULL, 'n'}, {"exit", no_argument, NULL, 'e'},
-        {"every-frame", no_argument, NULL, 'E'},  {"camera-path", required_argument, NULL, 'p'},
-        {"turns", required_argument, NULL, 't'},  {"debug", no_argument, NULL, 'D'},
-        {"json", no_argument, NULL, 'j'},         {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"size", required_argument, NULL, 's'},
+        {"no-loop", no_argument, NULL, 'L'},
+        {"speed", required_argument, NULL, 'x'},
+        {"background", required_argument, NULL, 'b'},
+        {"no-overlay", no_argument, NULL, 'O'},
+        {"no-vsync", no_argument, NULL, 'V'},
+        {"fullscreen", no_argument, NULL, 'F'},
+        {"screenshots", required_argument, NULL, 'S'},
+        {"frames", required_argument, NULL, 'n'},
+        {"exit", no_argument, NULL, 'e'},
+        {"every-frame", no_argument, NULL, 'E'},
+        {"screenshot-after", required_argument, NULL, 'A'},
+        {"camera-path", required_argument, NULL, 'p'},
+        {"turns", required_argument, NULL, 't'},
+        {"debug", no_argument, NULL, 'D'},
+        {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *o = (play_options){.player = {.width = 1280,
                                    .height = 720,
@@ -143,6 +154,13 @@ static int parse(int argc, char **argv, play_options *o) {
             break;
         case 'E':
             p->every_frame = true;
+            break;
+        case 'A':
+            if (!cli_parse_int(optarg, 1, 1L << 40, &number)) {
+                return cli_usage_error("play", "--screenshot-after needs a frame count, not '%s'",
+                                       optarg);
+            }
+            p->screenshot_after = (uint64_t)number;
             break;
         case 'p':
             o->camera_path = optarg;

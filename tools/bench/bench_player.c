@@ -89,8 +89,7 @@ static playback_result play(const char *path, int width, int height, uint64_t fr
         slots[i] = ds_gl_renderer_slot(renderer, i);
     }
     ds_frame_pipeline *pipeline;
-    check(ds_frame_pipeline_create(media, ds_gl_renderer_layout(renderer), slots, SLOTS,
-                                   &pipeline),
+    check(ds_frame_pipeline_create(media, ds_gl_renderer_layout(renderer), slots, SLOTS, &pipeline),
           "pipeline");
     ds_gaussian_cloud *first;
     check(ds_media_frame_cloud(media, 0, &first), "frame 0");
