@@ -86,17 +86,17 @@ static ds_status session_open(const char *path, const ds_player_options *o, sess
     if (ds_failed(&status)) {
         return status;
     }
-    /* Frame the first frame as `render` would, upright as the stream says. */
+    /* Frame the space the performance moves through, upright as the stream says. */
     ds_media_up(s->media, s->up);
-    ds_gaussian_cloud *first;
-    status = ds_media_frame_cloud(s->media, 0, &first);
+    ds_gaussian_cloud *performance;
+    status = ds_media_performance_cloud(s->media, &performance);
     if (!ds_failed(&status)) {
-        status = ds_camera_frame_cloud(first, NULL, NULL, s->up, FOV_DEGREES, o->width, o->height,
-                                       &s->framing);
+        status = ds_camera_frame_cloud(performance, NULL, NULL, s->up, FOV_DEGREES, o->width,
+                                       o->height, &s->framing);
         if (!ds_failed(&status)) {
-            status = ds_camera_framing_target(first, s->target);
+            status = ds_camera_framing_target(performance, s->target);
         }
-        ds_gaussian_cloud_free(first);
+        ds_gaussian_cloud_free(performance);
     }
     ds_gl_scene scene = ds_media_scene(s->media);
     if (!ds_failed(&status)) {

@@ -22,6 +22,11 @@ ds_status ds_gl_context_create(const ds_gl_context_options *options, ds_gl_conte
         SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen");
         context->headless = true;
     }
+    if (!options->visible) {
+        /* SDL turns SIGINT and SIGTERM into quit events, which only a window's event loop reads:
+         * offline work keeps the default (or its own) handling so that it can be stopped. */
+        SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    }
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
         return ds_error(DS_ERR_UNSUPPORTED, "cannot start SDL video: %s", SDL_GetError());
     }

@@ -103,6 +103,39 @@ ds_status ds_media_frame_cloud(ds_media *m, uint32_t frame, ds_gaussian_cloud **
     return status;
 }
 
+enum { PERFORMANCE_FRAMES = 16, PERFORMANCE_GAUSSIANS = 200000 };
+
+ds_status ds_media_performance_cloud(ds_media *m, ds_gaussian_cloud **out) {
+    *out = NULL;
+    uint32_t frames = ds_media_frame_count(m);
+    if (!m->dsv || frames == 1) {
+        return ds_media_frame_cloud(m, 0, out);
+    }
+    uint32_t samples = frames < PERFORMANCE_FRAMES ? frames : PERFORMANCE_FRAMES;
+    size_t count = m->dsv->canonical.skin_count;
+    size_t per_frame = PERFORMANCE_GAUSSIANS / samples;
+    size_t step = count > per_frame ? (count + per_frame - 1) / per_frame : 1;
+    size_t kept = (count + step - 1) / step;
+    ds_gaussian_cloud *all = NULL, *frame = NULL;
+    ds_status status = ds_gaussian_cloud_create(kept * samples, m->dsv->canonical.sh_degree, &all);
+    for (uint32_t k = 0; k < samples && !ds_failed(&status); k++) {
+        /* Evenly spread, first and last frames included. */
+        uint32_t f = samples > 1 ? (uint32_t)((uint64_t)k * (frames - 1) / (samples - 1)) : 0;
+        ds_gaussian_cloud_free(frame);
+        status = ds_media_frame_cloud(m, f, &frame);
+        for (size_t i = 0, j = 0; !ds_failed(&status) && i < count; i += step, j++) {
+            ds_gaussian_cloud_copy_one(all, k * kept + j, frame, i);
+        }
+    }
+    ds_gaussian_cloud_free(frame);
+    if (ds_failed(&status)) {
+        ds_gaussian_cloud_free(all);
+        return status;
+    }
+    *out = all;
+    return ds_ok();
+}
+
 ds_status ds_media_decoder_create(ds_media *m, ds_media_decoder **out) {
     ds_media_decoder *d = calloc(1, sizeof *d);
     if (!d) {

@@ -31,6 +31,11 @@ ds_dsv *ds_media_stream(ds_media *media);
  * and for reference renders. Free with ds_gaussian_cloud_free. */
 ds_status ds_media_frame_cloud(ds_media *media, uint32_t frame, ds_gaussian_cloud **cloud);
 
+/* Where the whole performance happens: Gaussians of up to 16 frames spread over the stream
+ * (about 200,000 in all), for framing a camera on the space the subject moves through rather
+ * than on its first pose. A static splat gives itself. Free with ds_gaussian_cloud_free. */
+ds_status ds_media_performance_cloud(ds_media *media, ds_gaussian_cloud **cloud);
+
 /* Per-thread decoding state: the segment at hand and the frame's colour state. */
 typedef struct ds_media_decoder ds_media_decoder;
 ds_status ds_media_decoder_create(ds_media *media, ds_media_decoder **decoder);

@@ -8,19 +8,20 @@ enum { FOV_DEGREES = 50 };
 
 ds_status camera_path_option_load(const char *spec, double turns, double duration, ds_media *media,
                                   int width, int height, ds_camera_path *path) {
-    ds_gaussian_cloud *first;
-    ds_status status = ds_media_frame_cloud(media, 0, &first);
+    ds_gaussian_cloud *performance;
+    ds_status status = ds_media_performance_cloud(media, &performance);
     if (ds_failed(&status)) {
         return status;
     }
     ds_camera framing;
     double target[3], up[3];
     ds_media_up(media, up);
-    status = ds_camera_frame_cloud(first, NULL, NULL, up, FOV_DEGREES, width, height, &framing);
+    status =
+        ds_camera_frame_cloud(performance, NULL, NULL, up, FOV_DEGREES, width, height, &framing);
     if (!ds_failed(&status)) {
-        status = ds_camera_framing_target(first, target);
+        status = ds_camera_framing_target(performance, target);
     }
-    ds_gaussian_cloud_free(first);
+    ds_gaussian_cloud_free(performance);
     if (ds_failed(&status)) {
         return status;
     }

@@ -1,6 +1,6 @@
 /* The --path / --camera-path option of `render` and `play`: "orbit" (once around the subject
- * over the duration) or a camera path JSON file (docs/player.md), framed on a media's first
- * frame. */
+ * over the duration) or a camera path JSON file (docs/player.md), framed on the space the whole
+ * performance moves through (ds_media_performance_cloud). */
 #ifndef DS_TOOLS_CAMERA_PATH_OPTION_H
 #define DS_TOOLS_CAMERA_PATH_OPTION_H
 

@@ -413,7 +413,7 @@ static int render_image(render_options *o, const ds_gaussian_cloud *cloud,
     return CLI_EXIT_OK;
 }
 
-/* Ctrl-C stops between frames; the partial video is removed. */
+/* Ctrl-C (or SIGTERM) stops between frames; the partial video is removed. */
 static volatile sig_atomic_t stop_requested = 0;
 
 static void request_stop(int signal_number) {
@@ -467,9 +467,10 @@ static int render_sequence(render_options *o, const ds_camera *still) {
     }
     cli_progress bar;
     cli_progress_start(&bar, o->quiet);
-    struct sigaction action = {.sa_handler = request_stop}, previous;
+    struct sigaction action = {.sa_handler = request_stop}, previous, previous_term;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &previous);
+    sigaction(SIGTERM, &action, &previous_term);
     ds_offline_render_options render = {
         .output = o->output,
         .width = still->width,
@@ -490,6 +491,7 @@ static int render_sequence(render_options *o, const ds_camera *still) {
     status = ds_offline_render(media, &render, &report);
     cli_progress_finish(&bar);
     sigaction(SIGINT, &previous, NULL);
+    sigaction(SIGTERM, &previous_term, NULL);
     ds_gl_context_destroy(&context);
     if (has_path) {
         ds_camera_path_free(&path);

@@ -306,6 +306,9 @@ expect_error_line "render bad path file" ".*nothing.json: "
 nodisplay timeout -s INT 3 "$dualsplat" render "$work/static.dsv" -o "$work/long.mp4" \
     --size 64x48 --path orbit --duration 3600 -q >/dev/null 2>&1
 [ ! -e "$work/long.mp4" ] && [ ! -e "$work/long.mp4.tmp" ] || fail "an interrupted render left a video"
+nodisplay timeout -s TERM 3 "$dualsplat" render "$work/static.dsv" -o "$work/long.mp4" \
+    --size 64x48 --path orbit --duration 3600 -q >/dev/null 2>&1
+[ ! -e "$work/long.mp4" ] && [ ! -e "$work/long.mp4.tmp" ] || fail "a terminated render left a video"
 run "play --help" 0 -- play --help
 expect_stdout "play --help" "^usage: dualsplat play"
 run "play missing" 1 -- play "$work/nothing.dsv"
@@ -325,6 +328,12 @@ if command -v xvfb-run >/dev/null; then
         fail "the screenshot is $(png_size "$work/dualsplat-frame00002-1.png")"
     grep -q '"frames_shown": 7,.*"dropped": 0,.*"gl_errors": 0' "$work/stdout" ||
         fail "scripted play reported: $(cat "$work/stdout") $(cat "$work/stderr")"
+    # With no file: the bundled sample, every frame of a loop and a half, with GL debug output.
+    xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play --frames 135 --every-frame \
+        --no-vsync --debug --json --size 320x240 >"$work/stdout" 2>"$work/stderr" ||
+        fail "scripted play of the sample failed: $(cat "$work/stderr")"
+    grep -q '"frames_shown": 135,.*"dropped": 0, "skipped": 0,.*"gl_errors": 0' "$work/stdout" ||
+        fail "scripted play of the sample reported: $(cat "$work/stdout") $(cat "$work/stderr")"
     xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play "$work/enc.dsv" --exit --every-frame \
         --no-vsync --camera-path orbit --size 160x120 -q >"$work/stdout" 2>"$work/stderr" ||
         fail "play --exit failed: $(cat "$work/stderr")"
