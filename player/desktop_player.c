@@ -74,6 +74,9 @@ static void session_close(session *s) {
     if (s->have_shown && s->pipeline) {
         ds_frame_pipeline_release(s->pipeline, s->shown_slot);
     }
+    if (s->media) {
+        ds_media_interrupt(s->media);
+    }
     ds_frame_pipeline_free(s->pipeline);
     ds_gl_renderer_free(s->renderer);
     ds_media_free(s->media);

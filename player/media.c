@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "media.h"
 
+#include "http_source.h"
+
 #include "formats/splat_file.h"
 #include "render/stream_frame.h"
 
@@ -10,6 +12,7 @@
 
 struct ds_media {
     char *name;
+    bool remote;              /* read over HTTP */
     ds_dsv *dsv;              /* a stream, or */
     ds_gaussian_cloud *cloud; /* a static splat */
 };
@@ -19,6 +22,22 @@ struct ds_media_decoder {
     ds_dsv_frame frame; /* streams only */
 };
 
+bool ds_media_is_stream(const char *path) {
+    return ds_http_is_url(path) || ds_dsv_file_is_stream(path);
+}
+
+ds_status ds_media_open_stream(const char *path, ds_dsv **dsv) {
+    if (!ds_http_is_url(path)) {
+        return ds_dsv_open_file(path, dsv);
+    }
+    ds_byte_source source;
+    ds_status status = ds_http_source_open(path, NULL, &source);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    return ds_dsv_open(source, dsv);
+}
+
 ds_status ds_media_open(const char *path, ds_media **out) {
     *out = NULL;
     ds_media *m = calloc(1, sizeof *m);
@@ -26,8 +45,9 @@ ds_status ds_media_open(const char *path, ds_media **out) {
         free(m);
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the media");
     }
-    ds_status status = ds_dsv_file_is_stream(path) ? ds_dsv_open_file(path, &m->dsv)
-                                                   : ds_splat_file_load(path, &m->cloud, NULL);
+    m->remote = ds_http_is_url(path);
+    ds_status status = ds_media_is_stream(path) ? ds_media_open_stream(path, &m->dsv)
+                                                : ds_splat_file_load(path, &m->cloud, NULL);
     if (!ds_failed(&status) &&
         ((m->dsv && m->dsv->canonical.skin_count == 0) || (m->cloud && m->cloud->count == 0))) {
         status = ds_error(DS_ERR_FORMAT, "holds no Gaussians to show");
@@ -83,6 +103,12 @@ void ds_media_up(const ds_media *m, double up[3]) {
     ds_dsv_up_vector(m->dsv ? m->dsv->header.up_axis : DS_DSV_UP_UNSPECIFIED, up);
 }
 
+void ds_media_interrupt(ds_media *m) {
+    if (m->dsv) {
+        ds_http_source_interrupt(&m->dsv->source);
+    }
+}
+
 ds_dsv *ds_media_stream(ds_media *m) {
     return m->dsv;
 }
@@ -111,23 +137,53 @@ ds_status ds_media_performance_cloud(ds_media *m, ds_gaussian_cloud **out) {
     if (!m->dsv || frames == 1) {
         return ds_media_frame_cloud(m, 0, out);
     }
-    uint32_t samples = frames < PERFORMANCE_FRAMES ? frames : PERFORMANCE_FRAMES;
+    /* Over the network, only the first segment: it is needed to start playing anyway, and the
+     * rest would delay the first frame by their download. */
+    uint32_t span = m->remote && frames > m->dsv->header.segment_frames
+                        ? m->dsv->header.segment_frames
+                        : frames;
+    uint32_t samples = span < PERFORMANCE_FRAMES ? span : PERFORMANCE_FRAMES;
     size_t count = m->dsv->canonical.skin_count;
     size_t per_frame = PERFORMANCE_GAUSSIANS / samples;
     size_t step = count > per_frame ? (count + per_frame - 1) / per_frame : 1;
     size_t kept = (count + step - 1) / step;
-    ds_gaussian_cloud *all = NULL, *frame = NULL;
-    ds_status status = ds_gaussian_cloud_create(kept * samples, m->dsv->canonical.sh_degree, &all);
+    ds_gaussian_cloud *all = NULL, *cloud = NULL;
+    ds_dsv_segment segment = {0};
+    bool have_segment = false;
+    ds_dsv_frame frame;
+    ds_status status = ds_dsv_frame_create(m->dsv, &frame);
+    if (!ds_failed(&status)) {
+        status = ds_gaussian_cloud_create(kept * samples, m->dsv->canonical.sh_degree, &all);
+    }
+    if (!ds_failed(&status)) {
+        status = ds_stream_cloud_create(m->dsv, &cloud);
+    }
     for (uint32_t k = 0; k < samples && !ds_failed(&status); k++) {
-        /* Evenly spread, first and last frames included. */
-        uint32_t f = samples > 1 ? (uint32_t)((uint64_t)k * (frames - 1) / (samples - 1)) : 0;
-        ds_gaussian_cloud_free(frame);
-        status = ds_media_frame_cloud(m, f, &frame);
+        /* Evenly spread, first and last included; ascending, so each segment is read once. */
+        uint32_t f = samples > 1 ? (uint32_t)((uint64_t)k * (span - 1) / (samples - 1)) : 0;
+        uint32_t s = ds_dsv_segment_of(m->dsv, f);
+        if (!have_segment || segment.index != s) {
+            if (have_segment) {
+                ds_dsv_segment_free(&segment);
+            }
+            status = ds_dsv_read_segment(m->dsv, s, &segment);
+            have_segment = !ds_failed(&status);
+        }
+        if (!ds_failed(&status)) {
+            status = ds_dsv_frame_decode(m->dsv, &segment, f - segment.first_frame, &frame);
+        }
+        if (!ds_failed(&status)) {
+            status = ds_stream_frame_cloud(m->dsv, &segment, &frame, cloud);
+        }
         for (size_t i = 0, j = 0; !ds_failed(&status) && i < count; i += step, j++) {
-            ds_gaussian_cloud_copy_one(all, k * kept + j, frame, i);
+            ds_gaussian_cloud_copy_one(all, k * kept + j, cloud, i);
         }
     }
-    ds_gaussian_cloud_free(frame);
+    if (have_segment) {
+        ds_dsv_segment_free(&segment);
+    }
+    ds_dsv_frame_free(&frame);
+    ds_gaussian_cloud_free(cloud);
     if (ds_failed(&status)) {
         ds_gaussian_cloud_free(all);
         return status;

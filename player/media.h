@@ -10,8 +10,15 @@
 
 typedef struct ds_media ds_media;
 
-/* Opens a stream (by its signature) or a splat file (by its extension). */
+/* Opens a stream (by its signature) or a splat file (by its extension), or a stream at an
+ * http:// or https:// URL (player/http_source.h). */
 ds_status ds_media_open(const char *path, ds_media **media);
+
+/* Whether `path` is a stream: a URL (only streams are played from servers) or a file with the
+ * .dsv signature. */
+bool ds_media_is_stream(const char *path);
+/* Opens a stream from a file or a URL. */
+ds_status ds_media_open_stream(const char *path, ds_dsv **dsv);
 void ds_media_free(ds_media *media);
 
 const char *ds_media_name(const ds_media *media);
@@ -30,6 +37,10 @@ ds_dsv *ds_media_stream(ds_media *media);
 /* Frame `frame` as a cloud on the CPU (the stream's frames are skinned): for framing the camera
  * and for reference renders. Free with ds_gaussian_cloud_free. */
 ds_status ds_media_frame_cloud(ds_media *media, uint32_t frame, ds_gaussian_cloud **cloud);
+
+/* Stops reading the media's source for good: a download in progress (over HTTP) fails at once.
+ * Call before freeing a pipeline that reads it, so that closing never waits for the network. */
+void ds_media_interrupt(ds_media *media);
 
 /* Where the whole performance happens: Gaussians of up to 16 frames spread over the stream
  * (about 200,000 in all), for framing a camera on the space the subject moves through rather

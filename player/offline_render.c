@@ -235,6 +235,7 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
     report->draw_ms = timings.draw_ms;
     ds_video_writer_free(writer);
     free(rgb);
+    ds_media_interrupt(media); /* the decoder may be downloading ahead: do not wait for it */
     ds_frame_pipeline_free(pipeline);
     ds_gl_renderer_free(renderer);
     return status;

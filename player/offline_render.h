@@ -42,6 +42,7 @@ typedef struct ds_offline_render_report {
 /* Whether `output` names a PNG sequence (a pattern) rather than a video. */
 bool ds_offline_output_is_png_sequence(const char *output);
 
+/* The media is not read after this returns (ds_media_interrupt): free it. */
 ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *options,
                             ds_offline_render_report *report);
 

@@ -6,6 +6,7 @@
 
 #include "player/desktop_player.h"
 #include "player/gl_context.h"
+#include "player/http_source.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -218,7 +219,7 @@ int command_play(int argc, char **argv) {
     if (result != CLI_EXIT_OK) {
         return result < 0 ? CLI_EXIT_OK : result;
     }
-    if (access(o.player.path, R_OK) != 0) {
+    if (!ds_http_is_url(o.player.path) && access(o.player.path, R_OK) != 0) {
         cli_error(o.player.path, "cannot read it%s",
                   argc > 1 && strcmp(o.player.path, DS_ASSETS_DIR "/sample.dsv") != 0
                       ? ""

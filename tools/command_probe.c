@@ -5,6 +5,7 @@
 #include "formats/cloud_stats.h"
 #include "formats/file_io.h"
 #include "formats/splat_file.h"
+#include "player/media.h"
 #include "stream_report.h"
 
 #include <cjson/cJSON.h>
@@ -168,7 +169,7 @@ static bool print_json(const char *path, size_t file_bytes, const ds_splat_file_
 
 static int probe_stream(const char *path, bool json) {
     ds_dsv *dsv;
-    ds_status status = ds_dsv_open_file(path, &dsv);
+    ds_status status = ds_media_open_stream(path, &dsv);
     if (ds_failed(&status)) {
         return cli_fail(path, &status);
     }
@@ -178,7 +179,7 @@ static int probe_stream(const char *path, bool json) {
 }
 
 static int probe_file(const char *path, bool json) {
-    if (ds_dsv_file_is_stream(path)) {
+    if (ds_media_is_stream(path)) {
         return probe_stream(path, json);
     }
     ds_gaussian_cloud *cloud;

@@ -273,14 +273,14 @@ static int capture_camera(render_options *o, ds_camera *camera) {
 
 /* A splat file, or frame --frame of a .dsv stream (recognised by its signature). */
 static ds_status load_input(render_options *o, ds_gaussian_cloud **cloud) {
-    if (!ds_dsv_file_is_stream(o->input)) {
+    if (!ds_media_is_stream(o->input)) {
         if (o->frame > 0) {
             return ds_error(DS_ERR_ARGUMENT, "--frame applies to .dsv streams only");
         }
         return ds_splat_file_load(o->input, cloud, NULL);
     }
     ds_dsv *dsv;
-    ds_status status = ds_dsv_open_file(o->input, &dsv);
+    ds_status status = ds_media_open_stream(o->input, &dsv);
     if (ds_failed(&status)) {
         return status;
     }
@@ -434,12 +434,8 @@ static void sequence_warning(void *context, const char *message) {
     cli_warning("%s", message);
 }
 
-static int render_sequence(render_options *o, const ds_camera *still) {
-    ds_media *media;
-    ds_status status = ds_media_open(o->input, &media);
-    if (ds_failed(&status)) {
-        return cli_fail(o->input, &status);
-    }
+static int render_sequence(render_options *o, ds_media *media, const ds_camera *still) {
+    ds_status status;
     ds_camera_path path = {0};
     bool has_path = o->path != NULL;
     if (has_path) {
@@ -451,7 +447,6 @@ static int render_sequence(render_options *o, const ds_camera *still) {
         status = camera_path_option_load(o->path, o->turns, duration, media, still->width,
                                          still->height, &path);
         if (ds_failed(&status)) {
-            ds_media_free(media);
             return cli_fail(o->path, &status);
         }
     }
@@ -462,7 +457,6 @@ static int render_sequence(render_options *o, const ds_camera *still) {
         if (has_path) {
             ds_camera_path_free(&path);
         }
-        ds_media_free(media);
         return cli_fail("render", &status);
     }
     cli_progress bar;
@@ -496,7 +490,6 @@ static int render_sequence(render_options *o, const ds_camera *still) {
     if (has_path) {
         ds_camera_path_free(&path);
     }
-    ds_media_free(media);
     if (ds_failed(&status)) {
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "render" : o->output, &status);
     }
@@ -532,15 +525,40 @@ int command_render(int argc, char **argv) {
                                o.output);
     }
     ds_gaussian_cloud *cloud;
-    ds_status status = load_input(&o, &cloud);
+    ds_camera camera;
+    if (!sequence) {
+        ds_status status = load_input(&o, &cloud);
+        if (ds_failed(&status)) {
+            return cli_fail(o.input, &status);
+        }
+        result = choose_camera(&o, cloud, &camera);
+        if (result == CLI_EXIT_OK) {
+            result = render_image(&o, cloud, &camera);
+        }
+        ds_gaussian_cloud_free(cloud);
+        return result;
+    }
+    /* A video reads the input once (over HTTP, once is what it costs). */
+    ds_media *media;
+    ds_status status = ds_media_open(o.input, &media);
+    if (!ds_failed(&status) && !ds_media_stream(media) && o.frame > 0) {
+        status = ds_error(DS_ERR_ARGUMENT, "--frame applies to .dsv streams only");
+    }
+    if (!ds_failed(&status)) {
+        if (!o.has_up) {
+            ds_media_up(media, o.up);
+        }
+        status = ds_media_frame_cloud(media, (uint32_t)o.frame, &cloud);
+    }
     if (ds_failed(&status)) {
+        ds_media_free(media);
         return cli_fail(o.input, &status);
     }
-    ds_camera camera;
     result = choose_camera(&o, cloud, &camera);
-    if (result == CLI_EXIT_OK) {
-        result = sequence ? render_sequence(&o, &camera) : render_image(&o, cloud, &camera);
-    }
     ds_gaussian_cloud_free(cloud);
+    if (result == CLI_EXIT_OK) {
+        result = render_sequence(&o, media, &camera);
+    }
+    ds_media_free(media);
     return result;
 }
