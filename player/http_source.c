@@ -2,9 +2,9 @@
 #include "http_source.h"
 
 #include <curl/curl.h>
-#include <stdatomic.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,9 +168,9 @@ static attempt_result attempt(http_source *h, uint64_t offset, size_t size, resp
         return ATTEMPT_FAILED;
     }
     if (r->overflow || (code == CURLE_OK && http == 200)) {
-        *status = ds_error(DS_ERR_UNSUPPORTED,
-                           "the server does not answer range requests (HTTP %ld for a range)",
-                           http);
+        *status =
+            ds_error(DS_ERR_UNSUPPORTED,
+                     "the server does not answer range requests (HTTP %ld for a range)", http);
         return ATTEMPT_FAILED;
     }
     if (http == 404 || http == 410) {
@@ -208,11 +208,11 @@ static attempt_result attempt(http_source *h, uint64_t offset, size_t size, resp
     }
     if (!opening) {
         bool etag_changed = h->etag[0] && strcmp(h->etag, r->etag) != 0;
-        bool date_changed = !h->etag[0] && h->last_modified[0] &&
-                            strcmp(h->last_modified, r->last_modified) != 0;
+        bool date_changed =
+            !h->etag[0] && h->last_modified[0] && strcmp(h->last_modified, r->last_modified) != 0;
         if (etag_changed || date_changed || r->range_total != h->size) {
-            *status = ds_error(DS_ERR_FORMAT, "the stream changed on the server while playing "
-                                              "(a new version was uploaded): reopen it");
+            *status = ds_error(DS_ERR_IO, "the stream changed on the server while playing "
+                                          "(a new version was uploaded): reopen it");
             return ATTEMPT_FAILED;
         }
     }
@@ -331,6 +331,20 @@ static ds_status http_read(void *context, uint64_t offset, size_t size, uint8_t 
         hit->used = ++h->clock;
         memcpy(out, hit->bytes + (offset - hit->offset), size);
     } else {
+        /* A read starting inside a kept range takes what it can from there (the init block
+         * after the opening read-ahead, say) and fetches only the rest. */
+        for (int i = 0; i < CACHE_ENTRIES; i++) {
+            cached_range *c = &h->cache[i];
+            if (c->bytes && offset >= c->offset && offset < c->offset + c->size) {
+                size_t head = (size_t)(c->offset + c->size - offset);
+                memcpy(out, c->bytes + (offset - c->offset), head);
+                c->used = ++h->clock;
+                out += head;
+                offset += head;
+                size -= head;
+                break;
+            }
+        }
         /* Small reads fetch the read-ahead, kept for the reads that follow. */
         uint64_t want = size > h->options.read_ahead ? size : h->options.read_ahead;
         if (want > h->size - offset) {

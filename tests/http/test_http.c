@@ -1,0 +1,211 @@
+/* test_http: streams read over HTTP from a real nginx on 127.0.0.1 (tests/http/nginx.conf.in).
+ * Frames decoded over HTTP are identical to those of the local file; a connection cut in the
+ * middle of a segment is retried and resumes; 404, 416, a file replaced on the server and a
+ * failing server give clear errors. Skips when nginx is not installed. */
+#define _POSIX_C_SOURCE 200809L
+#include "nginx_server.h"
+
+#include "formats/dsv_reader.h"
+#include "player/http_source.h"
+#include "player/media.h"
+#include "test_support.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static nginx_server server;
+static const char *SAMPLE = DS_ASSETS_DIR "/sample.dsv";
+
+static void copy_to_server(const char *from, const char *name) {
+    char command[1024];
+    snprintf(command, sizeof command, "cp '%s' '%s/%s' && chmod 644 '%s/%s'", from, server.root,
+             name, server.root, name);
+    assert_int_equal(system(command), 0);
+}
+
+static ds_dsv *open_url(const char *path) {
+    ds_dsv *dsv;
+    ds_status status = ds_media_open_stream(nginx_server_url(&server, path), &dsv);
+    if (ds_failed(&status)) {
+        fail_msg("%s: %s", path, status.message);
+    }
+    return dsv;
+}
+
+static void assert_frames_equal(const ds_dsv *dsv, const ds_dsv_frame *a, const ds_dsv_frame *b) {
+    size_t n = dsv->canonical.skin_count, joints = dsv->canonical.joint_count;
+    size_t sh = n * 3 * (size_t)(dsv->canonical.sh_degree + 1) * (dsv->canonical.sh_degree + 1);
+    assert_memory_equal(a->transforms.rotations, b->transforms.rotations, joints * 4 * 4);
+    assert_memory_equal(a->transforms.translations, b->transforms.translations, joints * 3 * 4);
+    assert_memory_equal(a->opacity_logits, b->opacity_logits, n * 4);
+    assert_memory_equal(a->log_scales, b->log_scales, n * 3 * 4);
+    assert_memory_equal(a->sh, b->sh, sh * 4);
+}
+
+static void frames_over_http_equal_the_file(void **state) {
+    (void)state;
+    copy_to_server(SAMPLE, "sample.dsv");
+    ds_dsv *local, *remote = open_url("sample.dsv");
+    assert_int_equal(ds_dsv_open_file(SAMPLE, &local).code, DS_OK);
+    assert_int_equal(remote->source.size, local->source.size);
+    ds_dsv_frame a, b;
+    assert_int_equal(ds_dsv_frame_create(local, &a).code, DS_OK);
+    assert_int_equal(ds_dsv_frame_create(remote, &b).code, DS_OK);
+    for (uint32_t s = 0; s < local->header.segment_count; s++) {
+        ds_dsv_segment sa, sb;
+        assert_int_equal(ds_dsv_read_segment(local, s, &sa).code, DS_OK);
+        assert_int_equal(ds_dsv_read_segment(remote, s, &sb).code, DS_OK);
+        for (uint32_t t = 0; t < sa.frames; t++) {
+            assert_int_equal(ds_dsv_frame_decode(local, &sa, t, &a).code, DS_OK);
+            assert_int_equal(ds_dsv_frame_decode(remote, &sb, t, &b).code, DS_OK);
+            assert_frames_equal(local, &a, &b);
+        }
+        ds_dsv_segment_free(&sa);
+        ds_dsv_segment_free(&sb);
+    }
+    ds_http_stats stats;
+    assert_true(ds_http_source_stats(&remote->source, &stats));
+    /* Every byte once: the opening read-ahead plus each segment, nothing fetched twice. */
+    assert_true(stats.bytes <= remote->source.size);
+    print_message("%llu bytes in %llu requests\n", (unsigned long long)stats.bytes,
+                  (unsigned long long)stats.requests);
+    assert_false(ds_http_source_stats(&local->source, &stats)); /* a file is not HTTP */
+    ds_dsv_frame_free(&a);
+    ds_dsv_frame_free(&b);
+    ds_dsv_close(local);
+    ds_dsv_close(remote);
+}
+
+typedef struct segment_read {
+    ds_dsv *dsv;
+    uint32_t segment;
+    ds_status status;
+} segment_read;
+
+static void *read_segment_thread(void *argument) {
+    segment_read *r = argument;
+    ds_dsv_segment segment;
+    r->status = ds_dsv_read_segment(r->dsv, r->segment, &segment);
+    if (!ds_failed(&r->status)) {
+        ds_dsv_segment_free(&segment);
+    }
+    return NULL;
+}
+
+static void a_cut_connection_is_retried_and_resumes(void **state) {
+    (void)state;
+    copy_to_server(SAMPLE, "sample.dsv");
+    ds_dsv *remote = open_url("slow/sample.dsv"); /* 1 MB/s: a segment takes seconds */
+    segment_read read = {remote, 1, ds_ok()};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, read_segment_thread, &read), 0);
+    struct timespec wait = {0, 700 * 1000000};
+    nanosleep(&wait, NULL);
+    /* Killing the worker drops its connections mid-transfer; the master starts another. */
+    pid_t worker = nginx_server_worker(&server);
+    assert_true(worker > 0);
+    assert_int_equal(kill(worker, SIGKILL), 0);
+    pthread_join(thread, NULL);
+    if (ds_failed(&read.status)) {
+        fail_msg("segment 1 after a cut: %s", read.status.message);
+    }
+    ds_http_stats stats;
+    assert_true(ds_http_source_stats(&remote->source, &stats));
+    print_message("%llu retries, %llu requests\n", (unsigned long long)stats.retries,
+                  (unsigned long long)stats.requests);
+    assert_true(stats.retries >= 1);
+    /* The segment decoded (its checksum held), so the resumed bytes were the right ones. */
+    ds_dsv_close(remote);
+}
+
+static void missing_files_are_404(void **state) {
+    (void)state;
+    ds_dsv *dsv;
+    ds_status status = ds_media_open_stream(nginx_server_url(&server, "nothing.dsv"), &dsv);
+    assert_int_equal(status.code, DS_ERR_IO);
+    assert_non_null(strstr(status.message, "not found on the server (HTTP 404)"));
+}
+
+static void a_replaced_file_is_detected(void **state) {
+    (void)state;
+    copy_to_server(SAMPLE, "changing.dsv");
+    ds_dsv *remote = open_url("changing.dsv");
+    /* A new upload: same name, other bytes (and a newer modification time). */
+    sleep(1);
+    char path[400];
+    snprintf(path, sizeof path, "%s/changing.dsv", server.root);
+    FILE *file = fopen(path, "r+b");
+    assert_non_null(file);
+    assert_int_equal(fseek(file, 400000, SEEK_SET), 0);
+    fputc('x', file);
+    fclose(file);
+    ds_dsv_segment segment;
+    ds_status status = ds_dsv_read_segment(remote, 2, &segment);
+    assert_int_not_equal(status.code, DS_OK);
+    print_message("%s\n", status.message);
+    assert_non_null(strstr(status.message, "changed on the server"));
+    ds_dsv_close(remote);
+}
+
+static void a_shortened_file_is_416(void **state) {
+    (void)state;
+    copy_to_server(SAMPLE, "short.dsv");
+    ds_dsv *remote = open_url("short.dsv");
+    char path[400];
+    snprintf(path, sizeof path, "%s/short.dsv", server.root);
+    assert_int_equal(truncate(path, 300000), 0);
+    ds_dsv_segment segment;
+    ds_status status = ds_dsv_read_segment(remote, 2, &segment);
+    assert_int_not_equal(status.code, DS_OK);
+    print_message("%s\n", status.message);
+    assert_non_null(strstr(status.message, "HTTP 416"));
+    ds_dsv_close(remote);
+}
+
+static void a_failing_server_is_retried_then_reported(void **state) {
+    (void)state;
+    ds_http_options options;
+    ds_http_options_default(&options);
+    options.retries = 2;
+    options.backoff_s = 0.01;
+    ds_byte_source source;
+    ds_status status =
+        ds_http_source_open(nginx_server_url(&server, "broken/sample.dsv"), &options, &source);
+    assert_int_equal(status.code, DS_ERR_IO);
+    assert_non_null(strstr(status.message, "server error (HTTP 503) (gave up after 2 retries)"));
+}
+
+static int setup(void **state) {
+    (void)state;
+    nginx_server_start(&server);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nginx_server_stop(&server);
+    return 0;
+}
+
+int main(void) {
+    if (!nginx_server_available()) {
+        printf("nginx is not installed: HTTP tests skipped\n");
+        return 77; /* ctest's SKIP_RETURN_CODE */
+    }
+    /* A cut connection must not kill the test with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(frames_over_http_equal_the_file),
+        cmocka_unit_test(a_cut_connection_is_retried_and_resumes),
+        cmocka_unit_test(missing_files_are_404),
+        cmocka_unit_test(a_replaced_file_is_detected),
+        cmocka_unit_test(a_shortened_file_is_416),
+        cmocka_unit_test(a_failing_server_is_retried_then_reported),
+    };
+    return cmocka_run_group_tests_name("http", tests, setup, teardown);
+}
