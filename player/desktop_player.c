@@ -39,6 +39,9 @@ typedef struct session {
     /* slots no longer shown, handed back once the GPU is done with them */
     int retiring[SLOTS];
     int retiring_count;
+    /* waiting for the network: the clock holds at the next frame until it comes */
+    bool buffering;
+    double buffering_since;
 } session;
 
 typedef struct player {
@@ -85,7 +88,12 @@ static void session_close(session *s) {
 
 static ds_status session_open(const char *path, const ds_player_options *o, session *s) {
     *s = (session){0};
-    ds_status status = ds_media_open(path, &s->media);
+    ds_http_options http;
+    ds_http_options_default(&http);
+    if (o->buffer_bytes > 0) {
+        http.cache_bytes = o->buffer_bytes;
+    }
+    ds_status status = ds_media_open_with(path, &http, &s->media);
     if (ds_failed(&status)) {
         return status;
     }
@@ -116,6 +124,12 @@ static ds_status session_open(const char *path, const ds_player_options *o, sess
     if (ds_failed(&status)) {
         session_close(s);
         return status;
+    }
+    if (ds_media_remote(s->media)) {
+        /* Fetch ahead what the buffer's seconds hold, beyond the two segments being decoded. */
+        double frames = (o->buffer_seconds > 0 ? o->buffer_seconds : 10.0) * ds_media_fps(s->media);
+        double segments = frames / ds_media_segment_frames(s->media);
+        ds_frame_pipeline_set_prefetch(s->pipeline, segments > 2 ? (uint32_t)(segments - 1) : 1);
     }
     ds_playback_clock_init(&s->clock, ds_media_fps(s->media), ds_media_frame_count(s->media),
                            o->loop);
@@ -151,15 +165,37 @@ static bool update_shown_frame(player *p) {
     uint64_t shown;
     ds_gl_frame_info info;
     bool wait = p->options->every_frame || !s->have_shown;
-    if (!ds_frame_pipeline_take(s->pipeline, position, wait, &slot, &shown, &info)) {
-        if (p->options->every_frame && s->have_shown) {
-            /* Position t is lost to damage: showing every frame moves on past it. */
-            ds_playback_clock_next_frame(&s->clock);
+    bool taken = ds_frame_pipeline_take(s->pipeline, position, wait, &slot, &shown, &info);
+    if (!taken && p->options->every_frame && s->have_shown) {
+        /* Position t is lost to damage: showing every frame moves on past it. */
+        ds_playback_clock_next_frame(&s->clock);
+    }
+    bool late = !taken || shown != position;
+    if (late && s->have_shown && !p->options->every_frame &&
+        ds_frame_pipeline_starved(s->pipeline)) {
+        /* The network is behind: rather than skip what has not arrived, hold the clock at the
+         * next frame (buffering) and go on from there when it comes. */
+        if (!s->buffering) {
+            s->buffering = true;
+            s->buffering_since = now_seconds();
+            p->report->stalls++;
         }
+        uint64_t next = (taken ? shown : s->shown_position) + 1;
+        s->clock.position = (double)next;
+    }
+    if (!taken) {
         return false;
+    }
+    if (s->buffering && shown == position) {
+        s->buffering = false;
+        p->report->stall_seconds += now_seconds() - s->buffering_since;
     }
     if (s->have_shown) {
         s->retiring[s->retiring_count++] = s->shown_slot;
+        uint64_t step = shown > s->shown_position ? shown - s->shown_position : 0;
+        if (step > p->report->largest_step) {
+            p->report->largest_step = step;
+        }
     } else {
         /* The wait for the first frame is not playing time. */
         s->clock.last_time = now_seconds();
@@ -346,9 +382,8 @@ static void update_overlay(player *p, double now) {
     ds_frame_pipeline_stats stats = ds_frame_pipeline_stats_get(s->pipeline);
     ds_gl_timings gpu = ds_gl_renderer_timings(s->renderer);
     uint64_t position = ds_playback_clock_position(&s->clock);
-    const char *state = s->clock.paused                                    ? "paused"
-                        : (s->have_shown && s->shown_position != position) ? "buffering"
-                                                                           : "playing";
+    bool behind = s->buffering || (s->have_shown && s->shown_position != position);
+    const char *state = s->clock.paused ? "paused" : behind ? "buffering" : "playing";
     char text[512];
     snprintf(text, sizeof text,
              "%.1f fps   frame %u / %u   %s   x%g%s\n"

@@ -22,6 +22,9 @@ typedef struct ds_player_options {
     bool overlay, vsync, fullscreen, debug;
     double speed;
     float background[3];
+    /* Over HTTP: seconds of stream fetched ahead of the playhead, and the most bytes kept. */
+    double buffer_seconds;
+    size_t buffer_bytes;
     const char *screenshot_folder; /* F12 writes here (NULL: the current folder) */
     uint64_t screenshot_after;     /* scripted: a screenshot once this many frames are shown */
     /* Messages for the user (a damaged segment, a screenshot written); never NULL. */
@@ -33,6 +36,9 @@ typedef struct ds_player_report {
     uint64_t frames_shown;     /* stream frames put on screen */
     uint64_t redraws;          /* windows presented */
     uint64_t dropped, skipped; /* frames decoded too late; frames lost to damage */
+    uint64_t stalls;           /* times playback waited for the network (buffering) */
+    uint64_t largest_step;     /* most positions between two frames shown in a row */
+    double stall_seconds;
     double seconds;
     double decode_ms, upload_ms, segment_ms; /* per frame / per segment, recent averages */
     double preprocess_ms, sort_ms, draw_ms;  /* GPU, recent */

@@ -9,6 +9,9 @@
 
 /* Segments kept decoded: the current one, the next, and one being replaced. */
 enum { SEGMENT_CACHE = 3 };
+/* Segments whose prefetch is remembered (the first ones of a stream; later ones are not
+ * prefetched, only decoded as needed). */
+enum { PREFETCH_SEGMENTS = 4096 };
 
 typedef enum { SLOT_FREE, SLOT_DECODING, SLOT_READY, SLOT_HELD } slot_state;
 
@@ -45,7 +48,10 @@ struct ds_frame_pipeline {
     uint64_t generation;    /* bumped by every seek */
     uint64_t next_position; /* the next position to decode */
     bool loop;
-    bool aimed; /* nothing is decoded before the first seek says where to start */
+    bool aimed;   /* nothing is decoded before the first seek says where to start */
+    bool starved; /* the frame thread waits for its segment to arrive */
+    uint64_t prefetched[PREFETCH_SEGMENTS / 64]; /* bit per segment: its bytes were fetched */
+    uint32_t prefetch_segments; /* fetched ahead of the decoded ones (network sources) */
 
     ds_media_decoder *decoder; /* the frame thread's */
     ds_frame_pipeline_stats stats;
@@ -94,6 +100,39 @@ static int wanted_segments(const ds_frame_pipeline *p, uint32_t wanted[2]) {
     return count;
 }
 
+/* With the segments to decode at hand, fetches the bytes of the ones after them (up to
+ * prefetch_segments) so that a slow network has a buffer to play from. Called and returns with
+ * the lock held; returns whether it fetched anything. */
+static bool prefetch_next(ds_frame_pipeline *p) {
+    if (p->prefetch_segments == 0 || !p->aimed) {
+        return false;
+    }
+    uint64_t t = p->next_position;
+    uint32_t frame = ds_frame_pipeline_frame_of(p, t);
+    uint32_t first = frame / p->segment_frames;
+    uint32_t segments = ds_media_segment_count(p->media);
+    for (uint32_t k = 2; k < 2 + p->prefetch_segments; k++) {
+        uint32_t s = first + k;
+        if (s >= segments) {
+            if (!p->loop) {
+                return false;
+            }
+            s %= segments;
+        }
+        if (s >= PREFETCH_SEGMENTS || (p->prefetched[s / 64] >> (s % 64) & 1)) {
+            continue;
+        }
+        /* Marked whatever happens: a segment that cannot be fetched is reported when it is
+         * decoded, not fetched again and again here. */
+        p->prefetched[s / 64] |= 1ull << (s % 64);
+        pthread_mutex_unlock(&p->lock);
+        ds_media_prefetch_segment(p->media, s);
+        pthread_mutex_lock(&p->lock);
+        return true; /* one at a time: the playhead may have moved meanwhile */
+    }
+    return false;
+}
+
 static void *segment_thread_main(void *argument) {
     ds_frame_pipeline *p = argument;
     pthread_mutex_lock(&p->lock);
@@ -105,6 +144,9 @@ static void *segment_thread_main(void *argument) {
             if (!find_segment(p, wanted[k])) {
                 missing = k;
             }
+        }
+        if (missing < 0 && prefetch_next(p)) {
+            continue;
         }
         cached_segment *entry = NULL;
         for (int i = 0; missing >= 0 && i < SEGMENT_CACHE && !entry; i++) {
@@ -175,7 +217,8 @@ static void *frame_thread_main(void *argument) {
         cached_segment *segment = NULL;
         if (p->stream) {
             segment = find_segment(p, frame / p->segment_frames);
-            if (!segment || segment->state == SEGMENT_LOADING) {
+            p->starved = !segment || segment->state == SEGMENT_LOADING;
+            if (p->starved) {
                 pthread_cond_broadcast(&p->changed); /* wake the segment thread */
                 pthread_cond_wait(&p->changed, &p->lock);
                 continue;
@@ -390,6 +433,20 @@ ds_frame_pipeline_stats ds_frame_pipeline_stats_get(ds_frame_pipeline *p) {
     ds_frame_pipeline_stats stats = p->stats;
     pthread_mutex_unlock(&p->lock);
     return stats;
+}
+
+void ds_frame_pipeline_set_prefetch(ds_frame_pipeline *p, uint32_t segments) {
+    pthread_mutex_lock(&p->lock);
+    p->prefetch_segments = segments;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool ds_frame_pipeline_starved(ds_frame_pipeline *p) {
+    pthread_mutex_lock(&p->lock);
+    bool starved = p->starved;
+    pthread_mutex_unlock(&p->lock);
+    return starved;
 }
 
 bool ds_frame_pipeline_take_error(ds_frame_pipeline *p, char *message, size_t size) {

@@ -48,6 +48,12 @@ typedef struct ds_frame_pipeline_stats {
 } ds_frame_pipeline_stats;
 ds_frame_pipeline_stats ds_frame_pipeline_stats_get(ds_frame_pipeline *pipeline);
 
+/* Fetch the bytes of this many segments beyond the two being decoded, for a network source with
+ * a buffer to play from while the link is slow (0, the default: none). */
+void ds_frame_pipeline_set_prefetch(ds_frame_pipeline *pipeline, uint32_t segments);
+/* Whether decoding waits for a segment still on its way (the player shows "buffering"). */
+bool ds_frame_pipeline_starved(ds_frame_pipeline *pipeline);
+
 /* The latest decode error not yet reported (a damaged segment: named, with its frames, and
  * skipped); returns false when there is none. */
 bool ds_frame_pipeline_take_error(ds_frame_pipeline *pipeline, char *message, size_t size);

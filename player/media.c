@@ -27,11 +27,15 @@ bool ds_media_is_stream(const char *path) {
 }
 
 ds_status ds_media_open_stream(const char *path, ds_dsv **dsv) {
+    return ds_media_open_stream_with(path, NULL, dsv);
+}
+
+ds_status ds_media_open_stream_with(const char *path, const ds_http_options *http, ds_dsv **dsv) {
     if (!ds_http_is_url(path)) {
         return ds_dsv_open_file(path, dsv);
     }
     ds_byte_source source;
-    ds_status status = ds_http_source_open(path, NULL, &source);
+    ds_status status = ds_http_source_open(path, http, &source);
     if (ds_failed(&status)) {
         return status;
     }
@@ -39,6 +43,10 @@ ds_status ds_media_open_stream(const char *path, ds_dsv **dsv) {
 }
 
 ds_status ds_media_open(const char *path, ds_media **out) {
+    return ds_media_open_with(path, NULL, out);
+}
+
+ds_status ds_media_open_with(const char *path, const ds_http_options *http, ds_media **out) {
     *out = NULL;
     ds_media *m = calloc(1, sizeof *m);
     if (!m || !(m->name = strdup(path))) {
@@ -46,7 +54,7 @@ ds_status ds_media_open(const char *path, ds_media **out) {
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the media");
     }
     m->remote = ds_http_is_url(path);
-    ds_status status = ds_media_is_stream(path) ? ds_media_open_stream(path, &m->dsv)
+    ds_status status = ds_media_is_stream(path) ? ds_media_open_stream_with(path, http, &m->dsv)
                                                 : ds_splat_file_load(path, &m->cloud, NULL);
     if (!ds_failed(&status) &&
         ((m->dsv && m->dsv->canonical.skin_count == 0) || (m->cloud && m->cloud->count == 0))) {
@@ -101,6 +109,29 @@ ds_gl_scene ds_media_scene(const ds_media *m) {
 
 void ds_media_up(const ds_media *m, double up[3]) {
     ds_dsv_up_vector(m->dsv ? m->dsv->header.up_axis : DS_DSV_UP_UNSPECIFIED, up);
+}
+
+bool ds_media_remote(const ds_media *m) {
+    return m->remote;
+}
+
+ds_status ds_media_prefetch_segment(ds_media *m, uint32_t segment) {
+    if (!m->remote || !m->dsv || segment >= m->dsv->header.segment_count) {
+        return ds_ok();
+    }
+    const ds_dsv_segment_entry *entry = &m->dsv->segments[segment];
+    if (entry->offset > m->dsv->source.size || entry->size > m->dsv->source.size - entry->offset) {
+        return ds_error(DS_ERR_FORMAT, "segment %u is past the end of the stream", segment);
+    }
+    uint8_t *bytes = malloc(entry->size ? entry->size : 1);
+    if (!bytes) {
+        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate segment %u", segment);
+    }
+    /* The HTTP source keeps what it fetched; this copy is not needed. */
+    ds_status status =
+        m->dsv->source.read(m->dsv->source.context, entry->offset, entry->size, bytes);
+    free(bytes);
+    return status;
 }
 
 void ds_media_interrupt(ds_media *m) {

@@ -6,6 +6,8 @@
 
 #include "formats/dsv_reader.h"
 #include "formats/gaussian_cloud.h"
+#include "http_source.h"
+
 #include "render/gl_renderer.h"
 
 typedef struct ds_media ds_media;
@@ -13,12 +15,15 @@ typedef struct ds_media ds_media;
 /* Opens a stream (by its signature) or a splat file (by its extension), or a stream at an
  * http:// or https:// URL (player/http_source.h). */
 ds_status ds_media_open(const char *path, ds_media **media);
+/* The same, with the HTTP settings for a URL (NULL: the defaults). */
+ds_status ds_media_open_with(const char *path, const ds_http_options *http, ds_media **media);
 
 /* Whether `path` is a stream: a URL (only streams are played from servers) or a file with the
  * .dsv signature. */
 bool ds_media_is_stream(const char *path);
-/* Opens a stream from a file or a URL. */
+/* Opens a stream from a file or a URL (`http` NULL: the default HTTP settings). */
 ds_status ds_media_open_stream(const char *path, ds_dsv **dsv);
+ds_status ds_media_open_stream_with(const char *path, const ds_http_options *http, ds_dsv **dsv);
 void ds_media_free(ds_media *media);
 
 const char *ds_media_name(const ds_media *media);
@@ -46,6 +51,12 @@ void ds_media_interrupt(ds_media *media);
  * (about 200,000 in all), for framing a camera on the space the subject moves through rather
  * than on its first pose. A static splat gives itself. Free with ds_gaussian_cloud_free. */
 ds_status ds_media_performance_cloud(ds_media *media, ds_gaussian_cloud **cloud);
+
+/* Fetches segment s's bytes without decoding them, so that a network source keeps them for
+ * when they are needed; nothing for a local file. */
+ds_status ds_media_prefetch_segment(ds_media *media, uint32_t segment);
+/* Whether the media is read over the network. */
+bool ds_media_remote(const ds_media *media);
 
 /* Per-thread decoding state: the segment at hand and the frame's colour state. */
 typedef struct ds_media_decoder ds_media_decoder;

@@ -49,6 +49,8 @@ static const char help[] =
     "  --no-vsync         present as fast as possible\n"
     "  --fullscreen       start full screen\n"
     "  --screenshots DIR  where F12 writes (default: the current folder)\n"
+    "  --buffer S         over HTTP: seconds of stream fetched ahead (default 10)\n"
+    "  --buffer-mb N      over HTTP: most megabytes of stream kept (default 256)\n"
     "scripted runs (tests, benchmarks):\n"
     "  --frames N         quit after showing N frames\n"
     "  --exit             quit after the last frame (implies --no-loop)\n"
@@ -83,6 +85,8 @@ static int parse(int argc, char **argv, play_options *o) {
         {"no-vsync", no_argument, NULL, 'V'},
         {"fullscreen", no_argument, NULL, 'F'},
         {"screenshots", required_argument, NULL, 'S'},
+        {"buffer", required_argument, NULL, 'B'},
+        {"buffer-mb", required_argument, NULL, 'M'},
         {"frames", required_argument, NULL, 'n'},
         {"exit", no_argument, NULL, 'e'},
         {"every-frame", no_argument, NULL, 'E'},
@@ -143,6 +147,18 @@ static int parse(int argc, char **argv, play_options *o) {
         case 'S':
             p->screenshot_folder = optarg;
             break;
+        case 'B':
+            if (!cli_parse_numbers(optarg, 1, &p->buffer_seconds) || p->buffer_seconds < 1 ||
+                p->buffer_seconds > 3600) {
+                return cli_usage_error("play", "--buffer needs 1..3600 seconds, not '%s'", optarg);
+            }
+            break;
+        case 'M':
+            if (!cli_parse_int(optarg, 16, 65536, &number)) {
+                return cli_usage_error("play", "--buffer-mb needs 16..65536, not '%s'", optarg);
+            }
+            p->buffer_bytes = (size_t)number << 20;
+            break;
         case 'n':
             if (!cli_parse_int(optarg, 1, 1L << 40, &number)) {
                 return cli_usage_error("play", "--frames needs a positive count, not '%s'", optarg);
@@ -198,12 +214,16 @@ static void print_summary(const play_options *o, const ds_player_report *r) {
     double fps = r->seconds > 0 ? (double)r->redraws / r->seconds : 0;
     if (o->json) {
         printf("{\"frames_shown\": %llu, \"redraws\": %llu, \"seconds\": %.3f, \"fps\": %.2f, "
-               "\"dropped\": %llu, \"skipped\": %llu, \"decode_ms\": %.3f, \"upload_ms\": %.3f, "
+               "\"dropped\": %llu, \"skipped\": %llu, \"stalls\": %llu, \"stall_seconds\": %.3f, "
+               "\"largest_step\": %llu, "
+               "\"decode_ms\": %.3f, \"upload_ms\": %.3f, "
                "\"segment_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, \"gpu_sort_ms\": %.3f, "
                "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u}\n",
                (unsigned long long)r->frames_shown, (unsigned long long)r->redraws, r->seconds, fps,
-               (unsigned long long)r->dropped, (unsigned long long)r->skipped, r->decode_ms,
-               r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors);
+               (unsigned long long)r->dropped, (unsigned long long)r->skipped,
+               (unsigned long long)r->stalls, r->stall_seconds, (unsigned long long)r->largest_step,
+               r->decode_ms, r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms,
+               r->gl_errors);
     } else if (!o->quiet) {
         printf("%s: %llu frames shown in %.1f s (%.1f fps), %llu dropped; decode %.1f ms/frame, "
                "upload %.1f ms; GPU skin+project %.2f ms, sort %.2f ms, draw %.2f ms\n",
