@@ -6,6 +6,7 @@
 #include "media.h"
 #include "overlay.h"
 #include "playback_clock.h"
+#include "renditions.h"
 
 #include "formats/png.h"
 #include "render/gl_renderer.h"
@@ -93,7 +94,8 @@ static ds_status session_open(const char *path, const ds_player_options *o, sess
     if (o->buffer_bytes > 0) {
         http.cache_bytes = o->buffer_bytes;
     }
-    ds_status status = ds_media_open_with(path, &http, &s->media);
+    ds_media_options options = {.http = &http, .rendition = o->rendition};
+    ds_status status = ds_media_open_with(path, &options, &s->media);
     if (ds_failed(&status)) {
         return status;
     }
@@ -395,6 +397,13 @@ static void update_overlay(player *p, double now) {
              stats.frame_decode_ms, stats.upload_ms, stats.segment_decode_ms, gpu.preprocess_ms,
              gpu.sort_ms, gpu.draw_ms, ds_gl_renderer_layout(s->renderer)->skin_count,
              (unsigned long long)stats.dropped);
+    struct ds_renditions *renditions = ds_media_renditions(s->media);
+    if (renditions) {
+        ds_renditions_stats r = ds_renditions_stats_get(renditions);
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, "\nrendition %s   %.1f Mbit/s measured",
+                 ds_renditions_name(renditions, r.current), r.throughput_bps * 1e-6);
+    }
     ds_overlay_set_text(p->overlay, text);
 }
 
@@ -458,6 +467,18 @@ static void fill_report(player *p, double start) {
         r->preprocess_ms = gpu.preprocess_ms;
         r->sort_ms = gpu.sort_ms;
         r->draw_ms = gpu.draw_ms;
+    }
+    struct ds_renditions *renditions = s->media ? ds_media_renditions(s->media) : NULL;
+    if (renditions) {
+        ds_renditions_stats stats = ds_renditions_stats_get(renditions);
+        r->rendition_switches = stats.switches;
+        size_t used = 0;
+        for (size_t i = 0; i < ds_renditions_count(renditions) && used < sizeof r->renditions;
+             i++) {
+            used += (size_t)snprintf(r->renditions + used, sizeof r->renditions - used, "%s%s:%llu",
+                                     i ? " " : "", ds_renditions_name(renditions, i),
+                                     (unsigned long long)stats.segments[i]);
+        }
     }
     r->gl_errors = ds_gl_debug_error_count();
     snprintf(r->last_gl_error, sizeof r->last_gl_error, "%s", ds_gl_debug_last_message());

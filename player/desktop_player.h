@@ -25,6 +25,7 @@ typedef struct ds_player_options {
     /* Over HTTP: seconds of stream fetched ahead of the playhead, and the most bytes kept. */
     double buffer_seconds;
     size_t buffer_bytes;
+    const char *rendition;         /* with a renditions manifest: keep to this one (NULL: adapt) */
     const char *screenshot_folder; /* F12 writes here (NULL: the current folder) */
     uint64_t screenshot_after;     /* scripted: a screenshot once this many frames are shown */
     /* Messages for the user (a damaged segment, a screenshot written); never NULL. */
@@ -38,6 +39,8 @@ typedef struct ds_player_report {
     uint64_t dropped, skipped; /* frames decoded too late; frames lost to damage */
     uint64_t stalls;           /* times playback waited for the network (buffering) */
     uint64_t largest_step;     /* most positions between two frames shown in a row */
+    uint64_t rendition_switches;
+    char renditions[256]; /* segments read per rendition, "low:2 default:3" */
     double stall_seconds;
     double seconds;
     double decode_ms, upload_ms, segment_ms; /* per frame / per segment, recent averages */

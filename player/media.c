@@ -2,6 +2,7 @@
 #include "media.h"
 
 #include "http_source.h"
+#include "renditions.h"
 
 #include "formats/splat_file.h"
 #include "render/stream_frame.h"
@@ -12,9 +13,10 @@
 
 struct ds_media {
     char *name;
-    bool remote;              /* read over HTTP */
-    ds_dsv *dsv;              /* a stream, or */
-    ds_gaussian_cloud *cloud; /* a static splat */
+    bool remote;               /* read over HTTP */
+    ds_renditions *renditions; /* several renditions (dsv is the first's), or */
+    ds_dsv *dsv;               /* a stream, or */
+    ds_gaussian_cloud *cloud;  /* a static splat */
 };
 
 struct ds_media_decoder {
@@ -46,7 +48,8 @@ ds_status ds_media_open(const char *path, ds_media **out) {
     return ds_media_open_with(path, NULL, out);
 }
 
-ds_status ds_media_open_with(const char *path, const ds_http_options *http, ds_media **out) {
+ds_status ds_media_open_with(const char *path, const ds_media_options *options, ds_media **out) {
+    const ds_http_options *http = options ? options->http : NULL;
     *out = NULL;
     ds_media *m = calloc(1, sizeof *m);
     if (!m || !(m->name = strdup(path))) {
@@ -54,8 +57,19 @@ ds_status ds_media_open_with(const char *path, const ds_http_options *http, ds_m
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the media");
     }
     m->remote = ds_http_is_url(path);
-    ds_status status = ds_media_is_stream(path) ? ds_media_open_stream_with(path, http, &m->dsv)
-                                                : ds_splat_file_load(path, &m->cloud, NULL);
+    ds_status status;
+    if (ds_renditions_path(path)) {
+        status =
+            ds_renditions_open(path, http, options ? options->rendition : NULL, &m->renditions);
+        if (!ds_failed(&status)) {
+            m->dsv = ds_renditions_stream(m->renditions, 0);
+        }
+    } else if (options && options->rendition) {
+        status = ds_error(DS_ERR_ARGUMENT, "a rendition is chosen from a manifest (.json)");
+    } else {
+        status = ds_media_is_stream(path) ? ds_media_open_stream_with(path, http, &m->dsv)
+                                          : ds_splat_file_load(path, &m->cloud, NULL);
+    }
     if (!ds_failed(&status) &&
         ((m->dsv && m->dsv->canonical.skin_count == 0) || (m->cloud && m->cloud->count == 0))) {
         status = ds_error(DS_ERR_FORMAT, "holds no Gaussians to show");
@@ -72,7 +86,9 @@ void ds_media_free(ds_media *m) {
     if (!m) {
         return;
     }
-    if (m->dsv) {
+    if (m->renditions) {
+        ds_renditions_free(m->renditions); /* dsv is one of its streams */
+    } else if (m->dsv) {
         ds_dsv_close(m->dsv);
     }
     ds_gaussian_cloud_free(m->cloud);
@@ -119,8 +135,13 @@ ds_status ds_media_prefetch_segment(ds_media *m, uint32_t segment) {
     if (!m->remote || !m->dsv || segment >= m->dsv->header.segment_count) {
         return ds_ok();
     }
-    const ds_dsv_segment_entry *entry = &m->dsv->segments[segment];
-    if (entry->offset > m->dsv->source.size || entry->size > m->dsv->source.size - entry->offset) {
+    /* From the rendition the next segments will come from. */
+    ds_dsv *dsv =
+        m->renditions
+            ? ds_renditions_stream(m->renditions, ds_renditions_stats_get(m->renditions).current)
+            : m->dsv;
+    const ds_dsv_segment_entry *entry = &dsv->segments[segment];
+    if (entry->offset > dsv->source.size || entry->size > dsv->source.size - entry->offset) {
         return ds_error(DS_ERR_FORMAT, "segment %u is past the end of the stream", segment);
     }
     uint8_t *bytes = malloc(entry->size ? entry->size : 1);
@@ -128,14 +149,19 @@ ds_status ds_media_prefetch_segment(ds_media *m, uint32_t segment) {
         return ds_error(DS_ERR_NO_MEMORY, "cannot allocate segment %u", segment);
     }
     /* The HTTP source keeps what it fetched; this copy is not needed. */
-    ds_status status =
-        m->dsv->source.read(m->dsv->source.context, entry->offset, entry->size, bytes);
+    ds_status status = dsv->source.read(dsv->source.context, entry->offset, entry->size, bytes);
     free(bytes);
     return status;
 }
 
+struct ds_renditions *ds_media_renditions(ds_media *m) {
+    return m->renditions;
+}
+
 void ds_media_interrupt(ds_media *m) {
-    if (m->dsv) {
+    if (m->renditions) {
+        ds_renditions_interrupt(m->renditions);
+    } else if (m->dsv) {
         ds_http_source_interrupt(&m->dsv->source);
     }
 }
@@ -288,6 +314,9 @@ ds_status ds_media_decode_frame(ds_media_decoder *d, const ds_dsv_segment *segme
 ds_status ds_media_read_segment(ds_media *m, uint32_t segment, ds_dsv_segment *out) {
     if (!m->dsv) {
         return ds_error(DS_ERR_ARGUMENT, "a static splat has no segments");
+    }
+    if (m->renditions) {
+        return ds_renditions_read_segment(m->renditions, segment, out, NULL);
     }
     return ds_dsv_read_segment(m->dsv, segment, out);
 }

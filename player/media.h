@@ -15,8 +15,19 @@ typedef struct ds_media ds_media;
 /* Opens a stream (by its signature) or a splat file (by its extension), or a stream at an
  * http:// or https:// URL (player/http_source.h). */
 ds_status ds_media_open(const char *path, ds_media **media);
-/* The same, with the HTTP settings for a URL (NULL: the defaults). */
-ds_status ds_media_open_with(const char *path, const ds_http_options *http, ds_media **media);
+/* What opening may be told: HTTP settings for a URL (NULL: the defaults), and the rendition to
+ * keep to when the path is a renditions manifest (NULL: adapt to the throughput). */
+typedef struct ds_media_options {
+    const ds_http_options *http;
+    const char *rendition;
+} ds_media_options;
+
+/* The same, with options (NULL: the defaults). A path ending in .json is a renditions manifest
+ * (player/renditions.h). */
+ds_status ds_media_open_with(const char *path, const ds_media_options *options, ds_media **media);
+
+/* The renditions being adapted over, or NULL for a single stream or a splat. */
+struct ds_renditions *ds_media_renditions(ds_media *media);
 
 /* Whether `path` is a stream: a URL (only streams are played from servers) or a file with the
  * .dsv signature. */

@@ -6,6 +6,9 @@
 #include "progress.h"
 #include "stream_report.h"
 
+#include "formats/dsv_manifest.h"
+#include "formats/dsv_reader.h"
+
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +30,10 @@ static const char help[] =
     "options:\n"
     "  -o, --output FILE       the stream to write (required)\n"
     "  --quality PRESET        low, default, high or lossless (default: default)\n"
+    "  --renditions LIST       several qualities for adaptive streaming, e.g. low,default,high:\n"
+    "                          -o names a manifest (OUT.json) and each rendition is written\n"
+    "                          beside it as OUT-<preset>.dsv, with the same segments and init\n"
+    "                          block, so players switch between them at segment boundaries\n"
     "  --segment-frames N      frames per segment, the unit of seeking (default 50)\n"
     "  --fps N[/D]             frame rate (default 30)\n"
     "  --codec NAME            codec of the opacity/scale maps: hevc, h264, av1, ffv1, png\n"
@@ -41,7 +48,7 @@ static const char help[] =
     "  -h, --help              show this help\n";
 
 typedef struct pack_options {
-    const char *input, *output, *quality, *codec;
+    const char *input, *output, *quality, *codec, *renditions;
     long segment_frames, fps_numerator, fps_denominator, map_quality, codebook, joints;
     ds_dsv_up_axis up;
     bool quiet;
@@ -62,7 +69,7 @@ static bool parse_fps(const char *text, long *numerator, long *denominator) {
 }
 
 static int parse(int argc, char **argv, pack_options *o) {
-    enum { SEGMENT = 256, FPS, CODEC, MAP_QUALITY, CODEBOOK, JOINTS, QUALITY, UP };
+    enum { SEGMENT = 256, FPS, CODEC, MAP_QUALITY, CODEBOOK, JOINTS, QUALITY, UP, RENDITIONS };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"quality", required_argument, NULL, QUALITY},
@@ -73,6 +80,7 @@ static int parse(int argc, char **argv, pack_options *o) {
         {"codebook", required_argument, NULL, CODEBOOK},
         {"joints", required_argument, NULL, JOINTS},
         {"up", required_argument, NULL, UP},
+        {"renditions", required_argument, NULL, RENDITIONS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -90,6 +98,9 @@ static int parse(int argc, char **argv, pack_options *o) {
         switch (c) {
         case 'o':
             o->output = optarg;
+            break;
+        case RENDITIONS:
+            o->renditions = optarg;
             break;
         case UP:
             if (!ds_dsv_up_axis_parse(optarg, &o->up) || o->up == DS_DSV_UP_UNSPECIFIED) {
@@ -142,6 +153,10 @@ static int parse(int argc, char **argv, pack_options *o) {
         return cli_usage_error("pack", optind >= argc ? "no input given" : "one input at a time");
     }
     o->input = argv[optind];
+    if (o->renditions && o->output &&
+        (strlen(o->output) < 6 || strcmp(o->output + strlen(o->output) - 5, ".json") != 0)) {
+        return cli_usage_error("pack", "with --renditions, -o names the manifest: OUT.json");
+    }
     if (!o->output) {
         return cli_usage_error("pack", "no output given (-o OUT.dsv)");
     }
@@ -206,6 +221,81 @@ static bool frames_progress(void *context, const char *phase, double done, uint3
     return !stop_requested;
 }
 
+/* Each preset of --renditions as OUT-<preset>.dsv beside the manifest OUT.json. The init block
+ * must be the same in all (players keep one canonical skin), so every rendition stores the
+ * binding's weights at 16 bits. */
+static int pack_renditions(pack_options *o, ds_sequence *sequence, pack_progress *progress) {
+    size_t stem = strlen(o->output) - strlen(".json");
+    const char *slash = strrchr(o->output, '/');
+    const char *base = slash ? slash + 1 : o->output;
+    ds_dsv_manifest manifest = {.frames = sequence->frame_count,
+                                .fps = (double)o->fps_numerator / (double)o->fps_denominator,
+                                .segment_frames = (uint32_t)o->segment_frames};
+    ds_dsv_rendition renditions[DS_DSV_MANIFEST_MAX_RENDITIONS];
+    char names[DS_DSV_MANIFEST_MAX_RENDITIONS][32], uris[DS_DSV_MANIFEST_MAX_RENDITIONS][512];
+    char list[256];
+    snprintf(list, sizeof list, "%s", o->renditions);
+    uint32_t init_crc = 0;
+    int result = CLI_EXIT_OK;
+    for (char *name = strtok(list, ","); name && result == CLI_EXIT_OK; name = strtok(NULL, ",")) {
+        if (manifest.count == DS_DSV_MANIFEST_MAX_RENDITIONS) {
+            return cli_usage_error("pack", "at most %d renditions", DS_DSV_MANIFEST_MAX_RENDITIONS);
+        }
+        pack_options one = *o;
+        one.quality = name;
+        ds_pack_settings settings;
+        result = settings_from(&one, &settings);
+        if (result != CLI_EXIT_OK) {
+            break;
+        }
+        settings.weight_bits = 16;
+        char path[4096];
+        snprintf(path, sizeof path, "%.*s-%s.dsv", (int)stem, o->output, name);
+        ds_pack_report report;
+        ds_status status =
+            ds_pack_stream(sequence, &settings, path, frames_progress, progress, &report);
+        ds_dsv *dsv = NULL;
+        if (!ds_failed(&status)) {
+            status = ds_dsv_open_file(path, &dsv);
+        }
+        if (ds_failed(&status)) {
+            result = cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : path, &status);
+            break;
+        }
+        if (manifest.count > 0 && dsv->header.init_crc != init_crc) {
+            cli_error(path, "its init block differs from the other renditions'");
+            result = CLI_EXIT_FAILURE;
+        }
+        init_crc = dsv->header.init_crc;
+        double seconds = manifest.frames / manifest.fps;
+        snprintf(names[manifest.count], sizeof names[0], "%s", name);
+        snprintf(uris[manifest.count], sizeof uris[0], "%.*s-%s.dsv", (int)(strlen(base) - 5), base,
+                 name);
+        renditions[manifest.count] = (ds_dsv_rendition){names[manifest.count], uris[manifest.count],
+                                                        (double)report.file_bytes * 8 / seconds};
+        manifest.count++;
+        ds_dsv_close(dsv);
+        cli_progress_finish(&progress->bar);
+        if (!o->quiet) {
+            printf("%s: %s, %.0f kbit/s\n", path, name,
+                   renditions[manifest.count - 1].bits_per_second / 1000);
+        }
+    }
+    if (result != CLI_EXIT_OK) {
+        return result;
+    }
+    manifest.renditions = renditions;
+    ds_status status = ds_dsv_manifest_save(o->output, &manifest);
+    if (ds_failed(&status)) {
+        return cli_fail(o->output, &status);
+    }
+    if (!o->quiet) {
+        printf("%s: %zu renditions of %u frames in segments of %u\n", o->output, manifest.count,
+               manifest.frames, manifest.segment_frames);
+    }
+    return CLI_EXIT_OK;
+}
+
 int command_pack(int argc, char **argv) {
     pack_options o;
     int code = parse(argc, argv, &o);
@@ -239,6 +329,13 @@ int command_pack(int argc, char **argv) {
     sequence->fps_numerator = (uint32_t)o.fps_numerator;
     sequence->fps_denominator = (uint32_t)o.fps_denominator;
     sequence->up_axis = o.up;
+    if (o.renditions) {
+        code = pack_renditions(&o, sequence, &progress);
+        cli_progress_finish(&progress.bar);
+        sigaction(SIGINT, &previous, NULL);
+        pack_source_free(source);
+        return code;
+    }
     ds_pack_report report;
     status = ds_pack_stream(sequence, &settings, o.output, frames_progress, &progress, &report);
     cli_progress_finish(&progress.bar);

@@ -51,6 +51,8 @@ static const char help[] =
     "  --screenshots DIR  where F12 writes (default: the current folder)\n"
     "  --buffer S         over HTTP: seconds of stream fetched ahead (default 10)\n"
     "  --buffer-mb N      over HTTP: most megabytes of stream kept (default 256)\n"
+    "  --rendition NAME   with a renditions manifest (FILE.json, made by pack --renditions):\n"
+    "                     keep to this one instead of adapting to the measured throughput\n"
     "scripted runs (tests, benchmarks):\n"
     "  --frames N         quit after showing N frames\n"
     "  --exit             quit after the last frame (implies --no-loop)\n"
@@ -87,6 +89,7 @@ static int parse(int argc, char **argv, play_options *o) {
         {"screenshots", required_argument, NULL, 'S'},
         {"buffer", required_argument, NULL, 'B'},
         {"buffer-mb", required_argument, NULL, 'M'},
+        {"rendition", required_argument, NULL, 'R'},
         {"frames", required_argument, NULL, 'n'},
         {"exit", no_argument, NULL, 'e'},
         {"every-frame", no_argument, NULL, 'E'},
@@ -146,6 +149,9 @@ static int parse(int argc, char **argv, play_options *o) {
             break;
         case 'S':
             p->screenshot_folder = optarg;
+            break;
+        case 'R':
+            p->rendition = optarg;
             break;
         case 'B':
             if (!cli_parse_numbers(optarg, 1, &p->buffer_seconds) || p->buffer_seconds < 1 ||
@@ -215,15 +221,15 @@ static void print_summary(const play_options *o, const ds_player_report *r) {
     if (o->json) {
         printf("{\"frames_shown\": %llu, \"redraws\": %llu, \"seconds\": %.3f, \"fps\": %.2f, "
                "\"dropped\": %llu, \"skipped\": %llu, \"stalls\": %llu, \"stall_seconds\": %.3f, "
-               "\"largest_step\": %llu, "
+               "\"largest_step\": %llu, \"rendition_switches\": %llu, \"renditions\": \"%s\", "
                "\"decode_ms\": %.3f, \"upload_ms\": %.3f, "
                "\"segment_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, \"gpu_sort_ms\": %.3f, "
                "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u}\n",
                (unsigned long long)r->frames_shown, (unsigned long long)r->redraws, r->seconds, fps,
                (unsigned long long)r->dropped, (unsigned long long)r->skipped,
                (unsigned long long)r->stalls, r->stall_seconds, (unsigned long long)r->largest_step,
-               r->decode_ms, r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms,
-               r->gl_errors);
+               (unsigned long long)r->rendition_switches, r->renditions, r->decode_ms, r->upload_ms,
+               r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors);
     } else if (!o->quiet) {
         printf("%s: %llu frames shown in %.1f s (%.1f fps), %llu dropped; decode %.1f ms/frame, "
                "upload %.1f ms; GPU skin+project %.2f ms, sort %.2f ms, draw %.2f ms\n",

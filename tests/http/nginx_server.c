@@ -74,6 +74,7 @@ static void write_configuration(const nginx_server *s, const char *path) {
         const char *value = strncmp(at + 1, "PORT", name) == 0     ? port
                             : strncmp(at + 1, "ROOT", name) == 0   ? s->root
                             : strncmp(at + 1, "PREFIX", name) == 0 ? s->prefix
+                            : strncmp(at + 1, "RATE", name) == 0   ? s->rate
                                                                    : NULL;
         assert_non_null(value);
         fputs(value, out);
@@ -94,6 +95,7 @@ void nginx_server_start(nginx_server *s) {
     chmod(s->prefix, 0755);
     chmod(s->root, 0755);
     s->port = free_port();
+    snprintf(s->rate, sizeof s->rate, "0");
     char configuration[400];
     snprintf(configuration, sizeof configuration, "%s/nginx.conf", s->prefix);
     write_configuration(s, configuration);
@@ -110,6 +112,24 @@ void nginx_server_start(nginx_server *s) {
     if (!accepts_connections(s->port)) {
         nginx_server_stop(s);
         fail_msg("nginx did not start on port %d (see %s/error.log)", s->port, s->prefix);
+    }
+}
+
+void nginx_server_set_rate(nginx_server *s, const char *rate) {
+    snprintf(s->rate, sizeof s->rate, "%s", rate);
+    char configuration[400];
+    snprintf(configuration, sizeof configuration, "%s/nginx.conf", s->prefix);
+    write_configuration(s, configuration);
+    pid_t old = nginx_server_worker(s);
+    assert_int_equal(kill(s->pid, SIGHUP), 0);
+    /* Reloaded when a new worker serves (the old one leaves once its connections close). */
+    for (int i = 0; i < 200; i++) {
+        pid_t worker = nginx_server_worker(s);
+        if (worker != 0 && worker != old) {
+            break;
+        }
+        struct timespec wait = {0, 25 * 1000000};
+        nanosleep(&wait, NULL);
     }
 }
 

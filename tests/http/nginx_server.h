@@ -11,6 +11,7 @@ typedef struct nginx_server {
     int port;
     char prefix[256]; /* configuration, logs */
     char root[300];   /* what it serves */
+    char rate[32];    /* of /adaptive/ */
 } nginx_server;
 
 /* Whether nginx can be run here (the tests skip otherwise). */
@@ -20,6 +21,8 @@ void nginx_server_start(nginx_server *server);
 void nginx_server_stop(nginx_server *server);
 /* http://127.0.0.1:PORT/PATH into a static buffer. */
 const char *nginx_server_url(const nginx_server *server, const char *path);
+/* Rewrites the rate limit of /adaptive/ (nginx syntax: "0" unlimited, "200k") and reloads. */
+void nginx_server_set_rate(nginx_server *server, const char *rate);
 /* The worker process serving connections (0 if none): killing it cuts them. */
 pid_t nginx_server_worker(const nginx_server *server);
 

@@ -8,6 +8,7 @@
 #include "formats/dsv_reader.h"
 #include "player/http_source.h"
 #include "player/media.h"
+#include "player/renditions.h"
 #include "test_support.h"
 
 #include <pthread.h>
@@ -223,6 +224,83 @@ static void a_slow_link_buffers_and_recovers_without_losing_frames(void **state)
     free(json);
 }
 
+/* Renditions low, default and high of a small deformed splat sequence, in 10 segments, packed by
+ * the CLI into the server's folder. */
+static void pack_renditions(void) {
+    char command[2048];
+    snprintf(command, sizeof command,
+             "'%s' '%s' '%s/seq' --frames 30 --subsample 20 --quiet && "
+             "'%s' pack '%s/seq' -o '%s/show.json' --renditions low,default,high "
+             "--segment-frames 3 -q && chmod 644 '%s'/show*",
+             DS_MAKE_PLY_SEQUENCE, test_data_path("biker.spz"), server.prefix, DS_DUALSPLAT,
+             server.prefix, server.root, server.root);
+    assert_int_equal(system(command), 0);
+}
+
+/* Reads the next `count` segments through the media and returns the rendition chosen next. */
+static size_t read_segments(ds_media *media, uint32_t *next, uint32_t count) {
+    for (uint32_t k = 0; k < count; k++, (*next)++) {
+        ds_dsv_segment segment;
+        ds_status status = ds_media_read_segment(media, *next, &segment);
+        if (ds_failed(&status)) {
+            fail_msg("segment %u: %s", *next, status.message);
+        }
+        ds_dsv_segment_free(&segment);
+        ds_renditions_stats stats = ds_renditions_stats_get(ds_media_renditions(media));
+        print_message("segment %u: %.1f Mbit/s measured, next from %zu\n", *next,
+                      stats.throughput_bps * 1e-6, stats.current);
+    }
+    return ds_renditions_stats_get(ds_media_renditions(media)).current;
+}
+
+static void adaptive_playback_follows_the_bandwidth(void **state) {
+    (void)state;
+    pack_renditions();
+    /* Reads of a segment exactly, so each read measures the link (the default read-ahead would
+     * fetch several of these small segments at once). */
+    ds_http_options http;
+    ds_http_options_default(&http);
+    http.read_ahead = 4096;
+    ds_media_options adaptive = {.http = &http};
+    ds_media *media;
+    ds_status status =
+        ds_media_open_with(nginx_server_url(&server, "adaptive/show.json"), &adaptive, &media);
+    if (ds_failed(&status)) {
+        fail_msg("%s", status.message);
+    }
+    struct ds_renditions *renditions = ds_media_renditions(media);
+    assert_non_null(renditions);
+    assert_int_equal(ds_renditions_count(renditions), 3);
+    uint32_t next = 0;
+    /* Unlimited: from the lowest, one step up per segment, to the highest. */
+    assert_int_equal(read_segments(media, &next, 3), 2);
+    /* 1.6 Mbit/s, below even the lowest's rate: straight down. */
+    nginx_server_set_rate(&server, "200k");
+    assert_int_equal(read_segments(media, &next, 2), 0);
+    /* Unlimited again: back up. */
+    nginx_server_set_rate(&server, "0");
+    assert_int_equal(read_segments(media, &next, 3), 2);
+    ds_renditions_stats stats = ds_renditions_stats_get(renditions);
+    print_message("%llu switches; segments low %llu, default %llu, high %llu\n",
+                  (unsigned long long)stats.switches, (unsigned long long)stats.segments[0],
+                  (unsigned long long)stats.segments[1], (unsigned long long)stats.segments[2]);
+    assert_true(stats.switches >= 4);
+    ds_media_free(media);
+
+    /* A pinned rendition stays whatever the bandwidth. */
+    ds_media_options options = {.http = &http, .rendition = "default"};
+    assert_int_equal(
+        ds_media_open_with(nginx_server_url(&server, "adaptive/show.json"), &options, &media).code,
+        DS_OK);
+    next = 0;
+    assert_int_equal(read_segments(media, &next, 3), 1);
+    ds_media_free(media);
+    options.rendition = "ultra";
+    status = ds_media_open_with(nginx_server_url(&server, "adaptive/show.json"), &options, &media);
+    assert_int_equal(status.code, DS_ERR_ARGUMENT);
+    assert_non_null(strstr(status.message, "no rendition named 'ultra'"));
+}
+
 static int setup(void **state) {
     (void)state;
     nginx_server_start(&server);
@@ -250,6 +328,7 @@ int main(void) {
         cmocka_unit_test(a_shortened_file_is_416),
         cmocka_unit_test(a_failing_server_is_retried_then_reported),
         cmocka_unit_test(a_slow_link_buffers_and_recovers_without_losing_frames),
+        cmocka_unit_test(adaptive_playback_follows_the_bandwidth),
     };
     return cmocka_run_group_tests_name("http", tests, setup, teardown);
 }
