@@ -13,8 +13,8 @@ static const char KEY[] = "dualsplat_renditions";
 
 bool ds_dsv_manifest_recognise(const uint8_t *start, size_t size) {
     size_t i = 0;
-    while (i < size && (start[i] == ' ' || start[i] == '\n' || start[i] == '\r' ||
-                        start[i] == '\t')) {
+    while (i < size &&
+           (start[i] == ' ' || start[i] == '\n' || start[i] == '\r' || start[i] == '\t')) {
         i++;
     }
     if (i >= size || start[i] != '{') {

@@ -480,6 +480,11 @@ static void fill_report(player *p, double start) {
                                      (unsigned long long)stats.segments[i]);
         }
     }
+    ds_http_stats network;
+    if (s->media && ds_media_network_stats(s->media, &network)) {
+        r->network_bytes = network.bytes;
+        r->retries = network.retries;
+    }
     r->gl_errors = ds_gl_debug_error_count();
     snprintf(r->last_gl_error, sizeof r->last_gl_error, "%s", ds_gl_debug_last_message());
 }
@@ -504,6 +509,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     if (o->fullscreen) {
         SDL_SetWindowFullscreen(p.context.window, SDL_WINDOW_FULLSCREEN_DESKTOP);
     }
+    double opened = now_seconds();
     status = ds_overlay_create(&p.overlay);
     if (!ds_failed(&status)) {
         status = session_open(o->path, o, &p.session);
@@ -526,6 +532,9 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
             ds_playback_clock_advance(&s->clock, now);
         }
         bool new_frame = update_shown_frame(&p);
+        if (new_frame && report->frames_shown == 1) {
+            report->startup_seconds = now_seconds() - opened;
+        }
         retire_idle_slots(s);
         report_pipeline_errors(&p);
         update_overlay(&p, now);

@@ -40,7 +40,9 @@ typedef struct ds_player_report {
     uint64_t stalls;           /* times playback waited for the network (buffering) */
     uint64_t largest_step;     /* most positions between two frames shown in a row */
     uint64_t rendition_switches;
-    char renditions[256]; /* segments read per rendition, "low:2 default:3" */
+    double startup_seconds;          /* from opening to the first frame on screen */
+    uint64_t network_bytes, retries; /* downloaded (HTTP), and transfers retried */
+    char renditions[256];            /* segments read per rendition, "low:2 default:3" */
     double stall_seconds;
     double seconds;
     double decode_ms, upload_ms, segment_ms; /* per frame / per segment, recent averages */

@@ -154,6 +154,25 @@ ds_status ds_media_prefetch_segment(ds_media *m, uint32_t segment) {
     return status;
 }
 
+bool ds_media_network_stats(ds_media *m, ds_http_stats *stats) {
+    *stats = (ds_http_stats){0};
+    if (!m->remote || !m->dsv) {
+        return false;
+    }
+    size_t count = m->renditions ? ds_renditions_count(m->renditions) : 1;
+    for (size_t i = 0; i < count; i++) {
+        ds_dsv *dsv = m->renditions ? ds_renditions_stream(m->renditions, i) : m->dsv;
+        ds_http_stats one;
+        if (ds_http_source_stats(&dsv->source, &one)) {
+            stats->bytes += one.bytes;
+            stats->requests += one.requests;
+            stats->retries += one.retries;
+            stats->seconds += one.seconds;
+        }
+    }
+    return true;
+}
+
 struct ds_renditions *ds_media_renditions(ds_media *m) {
     return m->renditions;
 }

@@ -26,6 +26,9 @@ typedef struct ds_media_options {
  * (player/renditions.h). */
 ds_status ds_media_open_with(const char *path, const ds_media_options *options, ds_media **media);
 
+/* What the media has downloaded so far (all its renditions); false for local media. */
+bool ds_media_network_stats(ds_media *media, ds_http_stats *stats);
+
 /* The renditions being adapted over, or NULL for a single stream or a splat. */
 struct ds_renditions *ds_media_renditions(ds_media *media);
 

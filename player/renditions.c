@@ -22,7 +22,7 @@ struct ds_renditions {
     bool measured, any_read;
     size_t last;
     ds_http_stats seen[DS_DSV_MANIFEST_MAX_RENDITIONS]; /* each source's transfers measured */
-    double latest_bps; /* the last measurement alone */
+    double latest_bps;                                  /* the last measurement alone */
 };
 
 bool ds_renditions_path(const char *path) {
@@ -135,9 +135,7 @@ ds_status ds_renditions_open(const char *path, const ds_http_options *http, cons
         return status;
     }
     /* Over the network start low (the first frame soonest) and measure; locally take the best. */
-    r->stats.current = r->pinned >= 0 ? (size_t)r->pinned
-                       : r->remote    ? 0
-                                      : r->manifest.count - 1;
+    r->stats.current = r->pinned >= 0 ? (size_t)r->pinned : r->remote ? 0 : r->manifest.count - 1;
     *out = r;
     return ds_ok();
 }
@@ -203,8 +201,8 @@ ds_status ds_renditions_read_segment(ds_renditions *r, uint32_t s, ds_dsv_segmen
     if (r->pinned < 0 && r->measured) {
         /* The smoothed rate for going up, but a sudden drop counts at once: a buffer drains
          * while the average catches up. */
-        double throughput = r->latest_bps < r->stats.throughput_bps ? r->latest_bps
-                                                                    : r->stats.throughput_bps;
+        double throughput =
+            r->latest_bps < r->stats.throughput_bps ? r->latest_bps : r->stats.throughput_bps;
         r->stats.current = ds_renditions_choose(r->manifest.renditions, r->manifest.count,
                                                 throughput, r->stats.current);
     }

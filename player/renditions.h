@@ -28,13 +28,13 @@ ds_dsv *ds_renditions_stream(ds_renditions *renditions, size_t index);
 
 /* Reads and decodes segment s from the rendition the throughput affords now, and measures the
  * throughput from it. `used` (may be NULL) receives the rendition read. Thread-safe. */
-ds_status ds_renditions_read_segment(ds_renditions *renditions, uint32_t s,
-                                     ds_dsv_segment *segment, size_t *used);
+ds_status ds_renditions_read_segment(ds_renditions *renditions, uint32_t s, ds_dsv_segment *segment,
+                                     size_t *used);
 
 typedef struct ds_renditions_stats {
-    size_t current;          /* the rendition the next segment comes from */
-    uint64_t switches;       /* changes of rendition between consecutive segment reads */
-    double throughput_bps;   /* measured, bits per second (0 before the first, or local) */
+    size_t current;        /* the rendition the next segment comes from */
+    uint64_t switches;     /* changes of rendition between consecutive segment reads */
+    double throughput_bps; /* measured, bits per second (0 before the first, or local) */
     uint64_t segments[DS_DSV_MANIFEST_MAX_RENDITIONS]; /* segments read from each */
 } ds_renditions_stats;
 ds_renditions_stats ds_renditions_stats_get(ds_renditions *renditions);
@@ -44,7 +44,7 @@ void ds_renditions_interrupt(ds_renditions *renditions);
 
 /* The rendition to read next: the best whose rate fits in a share of the throughput, stepping
  * up one rendition at a time and only with room to spare, down at once. Pure, for tests. */
-size_t ds_renditions_choose(const ds_dsv_rendition *renditions, size_t count,
-                            double throughput_bps, size_t current);
+size_t ds_renditions_choose(const ds_dsv_rendition *renditions, size_t count, double throughput_bps,
+                            size_t current);
 
 #endif

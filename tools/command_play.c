@@ -222,14 +222,16 @@ static void print_summary(const play_options *o, const ds_player_report *r) {
         printf("{\"frames_shown\": %llu, \"redraws\": %llu, \"seconds\": %.3f, \"fps\": %.2f, "
                "\"dropped\": %llu, \"skipped\": %llu, \"stalls\": %llu, \"stall_seconds\": %.3f, "
                "\"largest_step\": %llu, \"rendition_switches\": %llu, \"renditions\": \"%s\", "
+               "\"startup_seconds\": %.3f, \"network_bytes\": %llu, \"retries\": %llu, "
                "\"decode_ms\": %.3f, \"upload_ms\": %.3f, "
                "\"segment_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, \"gpu_sort_ms\": %.3f, "
                "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u}\n",
                (unsigned long long)r->frames_shown, (unsigned long long)r->redraws, r->seconds, fps,
                (unsigned long long)r->dropped, (unsigned long long)r->skipped,
                (unsigned long long)r->stalls, r->stall_seconds, (unsigned long long)r->largest_step,
-               (unsigned long long)r->rendition_switches, r->renditions, r->decode_ms, r->upload_ms,
-               r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors);
+               (unsigned long long)r->rendition_switches, r->renditions, r->startup_seconds,
+               (unsigned long long)r->network_bytes, (unsigned long long)r->retries, r->decode_ms,
+               r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors);
     } else if (!o->quiet) {
         printf("%s: %llu frames shown in %.1f s (%.1f fps), %llu dropped; decode %.1f ms/frame, "
                "upload %.1f ms; GPU skin+project %.2f ms, sort %.2f ms, draw %.2f ms\n",
