@@ -531,6 +531,9 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         if (!o->every_frame) {
             ds_playback_clock_advance(&s->clock, now);
         }
+        if (ds_frame_pipeline_failed(s->pipeline, &status)) {
+            break;
+        }
         bool new_frame = update_shown_frame(&p);
         if (new_frame && report->frames_shown == 1) {
             report->startup_seconds = now_seconds() - opened;

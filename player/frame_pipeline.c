@@ -48,8 +48,10 @@ struct ds_frame_pipeline {
     uint64_t generation;    /* bumped by every seek */
     uint64_t next_position; /* the next position to decode */
     bool loop;
-    bool aimed;   /* nothing is decoded before the first seek says where to start */
-    bool starved; /* the frame thread waits for its segment to arrive */
+    bool aimed;      /* nothing is decoded before the first seek says where to start */
+    bool starved;    /* the frame thread waits for its segment to arrive */
+    ds_status fatal; /* a failure of the source itself, when fatal_set */
+    bool fatal_set;
     uint64_t prefetched[PREFETCH_SEGMENTS / 64]; /* bit per segment: its bytes were fetched */
     uint32_t prefetch_segments; /* fetched ahead of the decoded ones (network sources) */
 
@@ -177,11 +179,20 @@ static void *segment_thread_main(void *argument) {
         double elapsed = now_ms() - start;
 
         pthread_mutex_lock(&p->lock);
+        if (ds_failed(&status) && status.code != DS_ERR_FORMAT &&
+            status.code != DS_ERR_INTERRUPTED && !p->fatal_set) {
+            /* Not damage but the source failing (the network gave up, the file changed on the
+             * server): the segments after it would fail alike, so playback stops. */
+            p->fatal = status;
+            p->fatal_set = true;
+        }
         if (ds_failed(&status)) {
             entry->state = SEGMENT_FAILED;
-            /* The reader's message names the segment and its frames. */
-            snprintf(p->error, sizeof p->error, "%s; its frames are skipped", status.message);
-            p->has_error = true;
+            if (status.code == DS_ERR_FORMAT) {
+                /* Damage. The reader's message names the segment and its frames. */
+                snprintf(p->error, sizeof p->error, "%s; its frames are skipped", status.message);
+                p->has_error = true;
+            }
         } else {
             entry->segment = segment;
             entry->state = SEGMENT_READY;
@@ -440,6 +451,16 @@ void ds_frame_pipeline_set_prefetch(ds_frame_pipeline *p, uint32_t segments) {
     p->prefetch_segments = segments;
     pthread_cond_broadcast(&p->changed);
     pthread_mutex_unlock(&p->lock);
+}
+
+bool ds_frame_pipeline_failed(ds_frame_pipeline *p, ds_status *status) {
+    pthread_mutex_lock(&p->lock);
+    bool failed = p->fatal_set;
+    if (failed) {
+        *status = p->fatal;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return failed;
 }
 
 bool ds_frame_pipeline_starved(ds_frame_pipeline *p) {

@@ -51,6 +51,9 @@ ds_frame_pipeline_stats ds_frame_pipeline_stats_get(ds_frame_pipeline *pipeline)
 /* Fetch the bytes of this many segments beyond the two being decoded, for a network source with
  * a buffer to play from while the link is slow (0, the default: none). */
 void ds_frame_pipeline_set_prefetch(ds_frame_pipeline *pipeline, uint32_t segments);
+/* Whether the source itself failed (not damage, which is skipped: the network gave up after its
+ * retries, the file changed on the server); `status` then says how. Playback should stop. */
+bool ds_frame_pipeline_failed(ds_frame_pipeline *pipeline, ds_status *status);
 /* Whether decoding waits for a segment still on its way (the player shows "buffering"). */
 bool ds_frame_pipeline_starved(ds_frame_pipeline *pipeline);
 

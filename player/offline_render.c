@@ -172,6 +172,9 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
         if (!o->loop && position >= frame_count) {
             position = frame_count - 1;
         }
+        if (ds_frame_pipeline_failed(pipeline, &status)) {
+            break;
+        }
         /* Frames repeat when the output's rate is above the stream's: keep the shown one held
          * until the position moves on. */
         if (held < 0 || position != held_position) {

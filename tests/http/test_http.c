@@ -6,6 +6,7 @@
 #include "nginx_server.h"
 
 #include "formats/dsv_reader.h"
+#include "player/frame_pipeline.h"
 #include "player/http_source.h"
 #include "player/media.h"
 #include "player/renditions.h"
@@ -151,6 +152,57 @@ static void a_replaced_file_is_detected(void **state) {
     print_message("%s\n", status.message);
     assert_non_null(strstr(status.message, "changed on the server"));
     ds_dsv_close(remote);
+}
+
+/* Playing on after the file was replaced: the decode pipeline reports the source as failed (so
+ * the player stops with the error) rather than skipping segment after segment. */
+static void playback_stops_when_the_file_changes(void **state) {
+    (void)state;
+    copy_to_server(SAMPLE, "replaced.dsv");
+    ds_media *media;
+    assert_int_equal(ds_media_open(nginx_server_url(&server, "replaced.dsv"), &media).code, DS_OK);
+    ds_gl_scene scene = ds_media_scene(media);
+    ds_gl_frame_layout layout = ds_gl_frame_layout_make(
+        scene.count, scene.sh_degree, scene.joint_count, scene.correction_capacity, 16);
+    enum { SLOTS = 3 };
+    float *slots[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+        slots[i] = malloc(layout.floats * sizeof(float));
+    }
+    ds_frame_pipeline *pipeline;
+    assert_int_equal(ds_frame_pipeline_create(media, &layout, slots, SLOTS, &pipeline).code, DS_OK);
+    ds_frame_pipeline_seek(pipeline, 0, false);
+    int slot;
+    uint64_t shown;
+    ds_gl_frame_info info;
+    assert_true(ds_frame_pipeline_take(pipeline, 0, true, &slot, &shown, &info));
+    ds_frame_pipeline_release(pipeline, slot);
+    /* A new upload under the same name (a second later: validators have 1 s resolution). */
+    sleep(1);
+    char path[400];
+    snprintf(path, sizeof path, "%s/replaced.dsv", server.root);
+    FILE *file = fopen(path, "r+b");
+    assert_non_null(file);
+    assert_int_equal(fseek(file, 5000000, SEEK_SET), 0);
+    fputc('x', file);
+    fclose(file);
+    ds_status status;
+    bool failed = false;
+    for (uint64_t t = 1; t < 90 && !failed; t++) {
+        if (ds_frame_pipeline_take(pipeline, t, true, &slot, &shown, &info)) {
+            ds_frame_pipeline_release(pipeline, slot);
+        }
+        failed = ds_frame_pipeline_failed(pipeline, &status);
+    }
+    assert_true(failed);
+    print_message("%s\n", status.message);
+    assert_non_null(strstr(status.message, "changed on the server"));
+    ds_media_interrupt(media);
+    ds_frame_pipeline_free(pipeline);
+    ds_media_free(media);
+    for (int i = 0; i < SLOTS; i++) {
+        free(slots[i]);
+    }
 }
 
 static void a_shortened_file_is_416(void **state) {
@@ -325,6 +377,7 @@ int main(void) {
         cmocka_unit_test(a_cut_connection_is_retried_and_resumes),
         cmocka_unit_test(missing_files_are_404),
         cmocka_unit_test(a_replaced_file_is_detected),
+        cmocka_unit_test(playback_stops_when_the_file_changes),
         cmocka_unit_test(a_shortened_file_is_416),
         cmocka_unit_test(a_failing_server_is_retried_then_reported),
         cmocka_unit_test(a_slow_link_buffers_and_recovers_without_losing_frames),
