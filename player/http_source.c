@@ -195,8 +195,11 @@ static attempt_result attempt(http_source *h, uint64_t offset, size_t size, resp
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
         case CURLE_COULDNT_RESOLVE_HOST:
+            return ATTEMPT_FAILED;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
+            *status = ds_error(DS_ERR_IO, "the server's certificate is not trusted (%s)",
+                               curl_easy_strerror(code));
             return ATTEMPT_FAILED; /* retrying would not change these */
         default:
             return ATTEMPT_RETRY;
@@ -410,6 +413,9 @@ ds_status ds_http_source_open(const char *url, const ds_http_options *options,
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)(h->options.stall_timeout_s + 0.5));
     curl_easy_setopt(c, CURLOPT_USERAGENT, "dualsplat");
+    if (h->options.ca_file) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->options.ca_file);
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);

@@ -25,6 +25,7 @@ typedef struct ds_http_options {
     double backoff_s;         /* first wait before a retry; doubled each time, at most 8 s */
     size_t read_ahead;        /* least bytes a request fetches */
     size_t cache_bytes;       /* fetched bytes kept for reading again (seeks back, loops) */
+    const char *ca_file;      /* https: certificates to trust (NULL: the system's) */
 } ds_http_options;
 
 void ds_http_options_default(ds_http_options *options);

@@ -58,8 +58,9 @@ static void write_configuration(const nginx_server *s, const char *path) {
     uint8_t *template = test_read_file(DS_TEST_HTTP_DIR "/nginx.conf.in", &size);
     FILE *out = fopen(path, "w");
     assert_non_null(out);
-    char port[16];
+    char port[16], tls_port[16];
     snprintf(port, sizeof port, "%d", s->port);
+    snprintf(tls_port, sizeof tls_port, "%d", s->tls_port);
     const char *text = (const char *)template, *end = text + size;
     while (text < end) {
         const char *at = memchr(text, '@', (size_t)(end - text));
@@ -71,11 +72,12 @@ static void write_configuration(const nginx_server *s, const char *path) {
         const char *close = memchr(at + 1, '@', (size_t)(end - at - 1));
         assert_non_null(close);
         size_t name = (size_t)(close - at - 1);
-        const char *value = strncmp(at + 1, "PORT", name) == 0     ? port
-                            : strncmp(at + 1, "ROOT", name) == 0   ? s->root
-                            : strncmp(at + 1, "PREFIX", name) == 0 ? s->prefix
-                            : strncmp(at + 1, "RATE", name) == 0   ? s->rate
-                                                                   : NULL;
+        const char *value = strncmp(at + 1, "PORT", name) == 0       ? port
+                            : strncmp(at + 1, "ROOT", name) == 0     ? s->root
+                            : strncmp(at + 1, "PREFIX", name) == 0   ? s->prefix
+                            : strncmp(at + 1, "RATE", name) == 0     ? s->rate
+                            : strncmp(at + 1, "TLS_PORT", name) == 0 ? tls_port
+                                                                     : NULL;
         assert_non_null(value);
         fputs(value, out);
         text = close + 1;
@@ -87,7 +89,7 @@ static void write_configuration(const nginx_server *s, const char *path) {
 void nginx_server_start(nginx_server *s) {
     *s = (nginx_server){0};
     snprintf(s->prefix, sizeof s->prefix, "/tmp/ds_test_nginx_%d", (int)getpid());
-    char command[600];
+    char command[1200];
     snprintf(command, sizeof command, "rm -rf '%s' && mkdir -p '%s/www'", s->prefix, s->prefix);
     assert_int_equal(system(command), 0);
     snprintf(s->root, sizeof s->root, "%s/www", s->prefix);
@@ -95,7 +97,15 @@ void nginx_server_start(nginx_server *s) {
     chmod(s->prefix, 0755);
     chmod(s->root, 0755);
     s->port = free_port();
+    s->tls_port = free_port();
     snprintf(s->rate, sizeof s->rate, "0");
+    /* A self-signed certificate for 127.0.0.1, which the https test trusts explicitly. */
+    snprintf(command, sizeof command,
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 -keyout '%s/key.pem' -out '%s/cert.pem' "
+             ">/dev/null 2>&1",
+             s->prefix, s->prefix);
+    assert_int_equal(system(command), 0);
     char configuration[400];
     snprintf(configuration, sizeof configuration, "%s/nginx.conf", s->prefix);
     write_configuration(s, configuration);
@@ -144,6 +154,12 @@ void nginx_server_stop(nginx_server *s) {
     if (system(command) != 0) {
         fprintf(stderr, "could not remove %s\n", s->prefix);
     }
+}
+
+const char *nginx_server_tls_url(const nginx_server *s, const char *path) {
+    static char url[512];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/%s", s->tls_port, path);
+    return url;
 }
 
 const char *nginx_server_url(const nginx_server *s, const char *path) {

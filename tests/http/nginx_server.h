@@ -8,7 +8,7 @@
 
 typedef struct nginx_server {
     pid_t pid; /* the master */
-    int port;
+    int port, tls_port;
     char prefix[256]; /* configuration, logs */
     char root[300];   /* what it serves */
     char rate[32];    /* of /adaptive/ */
@@ -23,6 +23,8 @@ void nginx_server_stop(nginx_server *server);
 const char *nginx_server_url(const nginx_server *server, const char *path);
 /* Rewrites the rate limit of /adaptive/ (nginx syntax: "0" unlimited, "200k") and reloads. */
 void nginx_server_set_rate(nginx_server *server, const char *rate);
+/* https://127.0.0.1:TLS_PORT/PATH (certificate: PREFIX/cert.pem) into a static buffer. */
+const char *nginx_server_tls_url(const nginx_server *server, const char *path);
 /* The worker process serving connections (0 if none): killing it cuts them. */
 pid_t nginx_server_worker(const nginx_server *server);
 

@@ -125,6 +125,40 @@ static void a_cut_connection_is_retried_and_resumes(void **state) {
     ds_dsv_close(remote);
 }
 
+static void https_works_and_checks_the_certificate(void **state) {
+    (void)state;
+    copy_to_server(SAMPLE, "sample.dsv");
+    char certificate[400];
+    snprintf(certificate, sizeof certificate, "%s/cert.pem", server.prefix);
+    ds_http_options options;
+    ds_http_options_default(&options);
+    options.ca_file = certificate;
+    ds_byte_source source;
+    ds_status status =
+        ds_http_source_open(nginx_server_tls_url(&server, "sample.dsv"), &options, &source);
+    if (ds_failed(&status)) {
+        fail_msg("https: %s", status.message);
+    }
+    ds_dsv *remote, *local;
+    assert_int_equal(ds_dsv_open(source, &remote).code, DS_OK);
+    assert_int_equal(ds_dsv_open_file(SAMPLE, &local).code, DS_OK);
+    ds_dsv_segment a, b;
+    assert_int_equal(ds_dsv_read_segment(remote, 1, &a).code, DS_OK);
+    assert_int_equal(ds_dsv_read_segment(local, 1, &b).code, DS_OK);
+    assert_memory_equal(a.layer_bytes, b.layer_bytes, sizeof a.layer_bytes);
+    ds_dsv_segment_free(&a);
+    ds_dsv_segment_free(&b);
+    ds_dsv_close(remote);
+    ds_dsv_close(local);
+    /* A certificate nobody vouches for is refused, at once (no retries). */
+    options.ca_file = NULL;
+    status = ds_http_source_open(nginx_server_tls_url(&server, "sample.dsv"), &options, &source);
+    assert_int_equal(status.code, DS_ERR_IO);
+    print_message("%s\n", status.message);
+    assert_non_null(strstr(status.message, "certificate is not trusted"));
+    assert_null(strstr(status.message, "retries"));
+}
+
 static void missing_files_are_404(void **state) {
     (void)state;
     ds_dsv *dsv;
@@ -375,6 +409,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(frames_over_http_equal_the_file),
         cmocka_unit_test(a_cut_connection_is_retried_and_resumes),
+        cmocka_unit_test(https_works_and_checks_the_certificate),
         cmocka_unit_test(missing_files_are_404),
         cmocka_unit_test(a_replaced_file_is_detected),
         cmocka_unit_test(playback_stops_when_the_file_changes),
