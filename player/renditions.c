@@ -27,7 +27,21 @@ struct ds_renditions {
 
 bool ds_renditions_path(const char *path) {
     size_t n = strlen(path);
-    return n > 5 && strcasecmp(path + n - 5, ".json") == 0;
+    if (n <= 5 || strcasecmp(path + n - 5, ".json") != 0) {
+        return false;
+    }
+    if (ds_http_is_url(path)) {
+        return true; /* its content is read when opening */
+    }
+    /* A local .json is a manifest only if it says so (other JSON is not ours). */
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        return true; /* opening will say why it cannot be read */
+    }
+    uint8_t start[4096];
+    size_t size = fread(start, 1, sizeof start, file);
+    fclose(file);
+    return ds_dsv_manifest_recognise(start, size);
 }
 
 size_t ds_renditions_choose(const ds_dsv_rendition *r, size_t count, double throughput,

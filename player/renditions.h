@@ -12,7 +12,8 @@
 
 typedef struct ds_renditions ds_renditions;
 
-/* Whether a path or URL names a renditions manifest (it ends in .json). */
+/* Whether a path or URL names a renditions manifest: a URL ending in .json, or a local .json file
+ * that names itself one. */
 bool ds_renditions_path(const char *path);
 
 /* Opens the manifest and every rendition it lists (URIs relative to it), checking they agree.

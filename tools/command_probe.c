@@ -6,6 +6,7 @@
 #include "formats/file_io.h"
 #include "formats/splat_file.h"
 #include "player/media.h"
+#include "player/renditions.h"
 #include "stream_report.h"
 
 #include <cjson/cJSON.h>
@@ -178,7 +179,57 @@ static int probe_stream(const char *path, bool json) {
     return whole ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
+/* A renditions manifest: its renditions, each opened and checked against the others. */
+static int probe_renditions(const char *path, bool json) {
+    ds_renditions *renditions;
+    ds_status status = ds_renditions_open(path, NULL, NULL, &renditions);
+    if (ds_failed(&status)) {
+        return cli_fail(path, &status);
+    }
+    const ds_dsv_header *h = &ds_renditions_stream(renditions, 0)->header;
+    size_t count = ds_renditions_count(renditions);
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "file", path);
+        cJSON_AddStringToObject(root, "format", "dsv renditions");
+        cJSON_AddNumberToObject(root, "frames", h->frame_count);
+        cJSON_AddNumberToObject(root, "segment_frames", h->segment_frames);
+        cJSON *list = cJSON_AddArrayToObject(root, "renditions");
+        for (size_t i = 0; i < count; i++) {
+            ds_dsv *dsv = ds_renditions_stream(renditions, i);
+            cJSON *item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "name", ds_renditions_name(renditions, i));
+            cJSON_AddNumberToObject(item, "bytes", (double)dsv->source.size);
+            cJSON_AddItemToArray(list, item);
+        }
+        char *text = cJSON_Print(root);
+        if (text) {
+            printf("%s\n", text);
+        }
+        cJSON_free(text);
+        cJSON_Delete(root);
+    } else {
+        printf("%s: dualsplat renditions manifest, %zu rendition%s of %u frame%s in segments of "
+               "%u\n",
+               path, count, count == 1 ? "" : "s", h->frame_count, h->frame_count == 1 ? "" : "s",
+               h->segment_frames);
+        double seconds = h->frame_count * (double)h->fps_denominator / h->fps_numerator;
+        for (size_t i = 0; i < count; i++) {
+            ds_dsv *dsv = ds_renditions_stream(renditions, i);
+            char size[32];
+            cli_format_bytes((double)dsv->source.size, size, sizeof size);
+            printf("  %-16s %s, %.2f Mbit/s\n", ds_renditions_name(renditions, i), size,
+                   (double)dsv->source.size * 8 / seconds * 1e-6);
+        }
+    }
+    ds_renditions_free(renditions);
+    return CLI_EXIT_OK;
+}
+
 static int probe_file(const char *path, bool json) {
+    if (ds_renditions_path(path)) {
+        return probe_renditions(path, json);
+    }
     if (ds_media_is_stream(path)) {
         return probe_stream(path, json);
     }

@@ -230,6 +230,18 @@ run "probe unpacked" 0 -- probe "$work/unpacked/point_cloud_0.ply"
 expect_stdout "probe unpacked" "4,721"
 run "pack no output" 2 -- pack "$data/fruit_drops_minimal.ply"
 expect_error_line "pack no output" "pack: no output given \(-o OUT.dsv\)"
+run "pack renditions" 0 -- pack "$data/minimal.splat" -o "$work/rend.json" --renditions low,high -q
+[ -f "$work/rend-low.dsv" ] && [ -f "$work/rend-high.dsv" ] || fail "pack --renditions wrote: $(ls "$work")"
+run "probe renditions" 0 -- probe "$work/rend.json"
+expect_stdout "probe renditions" "renditions manifest, 2 renditions of 1 frame in segments of 50"
+expect_stdout "probe renditions" "^  high +[0-9.]+ [kM]?B, [0-9.]+ Mbit/s"
+run "pack renditions to a .dsv" 2 -- pack "$data/minimal.splat" -o "$work/x.dsv" --renditions low
+expect_error_line "pack renditions to a .dsv" "pack: with --renditions, -o names the manifest: OUT.json"
+run "pack unknown rendition" 2 -- pack "$data/minimal.splat" -o "$work/x.json" --renditions low,ultra
+expect_error_line "pack unknown rendition" "pack: unknown quality preset 'ultra'"
+printf '{"dualsplat_renditions": 1, "renditions": []}' >"$work/bad.json"
+run "probe bad manifest" 1 -- probe "$work/bad.json"
+expect_error_line "probe bad manifest" ".*bad.json: renditions manifest: 'frames', 'fps' and 'segment_frames'"
 run "pack up" 0 -- pack "$data/minimal.splat" -o "$work/up.dsv" --up -z -q
 run "probe up" 0 -- probe "$work/up.dsv"
 expect_stdout "probe up" "up axis +-z"
