@@ -4,13 +4,13 @@
 #include "frame_pipeline.h"
 #include "gl_context.h"
 #include "media.h"
+#include "monotonic_time.h"
 #include "overlay.h"
 #include "playback_clock.h"
 #include "renditions.h"
 
 #include "formats/png.h"
 #include "render/gl_renderer.h"
-#include "render/view.h"
 
 #include <GL/glew.h>
 #include <SDL2/SDL.h>
@@ -31,7 +31,7 @@ typedef struct session {
     ds_frame_pipeline *pipeline;
     ds_playback_clock clock;
     ds_camera framing;
-    double target[3], up[3];
+    double target[3];
     /* the frame on screen */
     bool have_shown;
     int shown_slot;
@@ -70,10 +70,6 @@ static void notice(const player *p, const char *format, ...) {
     p->options->notice(p->options->context, message);
 }
 
-static double now_seconds(void) {
-    return (double)SDL_GetPerformanceCounter() / (double)SDL_GetPerformanceFrequency();
-}
-
 static void session_close(session *s) {
     if (s->have_shown && s->pipeline) {
         ds_frame_pipeline_release(s->pipeline, s->shown_slot);
@@ -99,18 +95,7 @@ static ds_status session_open(const char *path, const ds_player_options *o, sess
     if (ds_failed(&status)) {
         return status;
     }
-    /* Frame the space the performance moves through, upright as the stream says. */
-    ds_media_up(s->media, s->up);
-    ds_gaussian_cloud *performance;
-    status = ds_media_performance_cloud(s->media, &performance);
-    if (!ds_failed(&status)) {
-        status = ds_camera_frame_cloud(performance, NULL, NULL, s->up, FOV_DEGREES, o->width,
-                                       o->height, &s->framing);
-        if (!ds_failed(&status)) {
-            status = ds_camera_framing_target(performance, s->target);
-        }
-        ds_gaussian_cloud_free(performance);
-    }
+    status = ds_media_framing(s->media, FOV_DEGREES, o->width, o->height, &s->framing, s->target);
     ds_gl_scene scene = ds_media_scene(s->media);
     if (!ds_failed(&status)) {
         status = ds_gl_renderer_create(&scene, SLOTS, &s->renderer);
@@ -179,7 +164,7 @@ static bool update_shown_frame(player *p) {
          * next frame (buffering) and go on from there when it comes. */
         if (!s->buffering) {
             s->buffering = true;
-            s->buffering_since = now_seconds();
+            s->buffering_since = ds_monotonic_seconds();
             p->report->stalls++;
         }
         uint64_t next = (taken ? shown : s->shown_position) + 1;
@@ -190,7 +175,7 @@ static bool update_shown_frame(player *p) {
     }
     if (s->buffering && shown == position) {
         s->buffering = false;
-        p->report->stall_seconds += now_seconds() - s->buffering_since;
+        p->report->stall_seconds += ds_monotonic_seconds() - s->buffering_since;
     }
     if (s->have_shown) {
         s->retiring[s->retiring_count++] = s->shown_slot;
@@ -200,7 +185,7 @@ static bool update_shown_frame(player *p) {
         }
     } else {
         /* The wait for the first frame is not playing time. */
-        s->clock.last_time = now_seconds();
+        s->clock.last_time = ds_monotonic_seconds();
     }
     s->have_shown = true;
     s->shown_slot = slot;
@@ -238,8 +223,9 @@ static void save_screenshot(player *p) {
 }
 
 static void reset_camera(player *p) {
-    ds_camera_controller_init_from(&p->session.framing, p->session.target, p->session.up,
-                                   &p->controller);
+    double up[3];
+    ds_media_up(p->session.media, up);
+    ds_camera_controller_init_from(&p->session.framing, p->session.target, up, &p->controller);
 }
 
 static void open_dropped_file(player *p, const char *path) {
@@ -452,7 +438,7 @@ static bool finished(player *p) {
 static void fill_report(player *p, double start) {
     session *s = &p->session;
     ds_player_report *r = p->report;
-    r->seconds = now_seconds() - start;
+    r->seconds = ds_monotonic_seconds() - start;
     if (s->pipeline) {
         ds_frame_pipeline_stats stats = ds_frame_pipeline_stats_get(s->pipeline);
         r->dropped = stats.dropped;
@@ -509,7 +495,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     if (o->fullscreen) {
         SDL_SetWindowFullscreen(p.context.window, SDL_WINDOW_FULLSCREEN_DESKTOP);
     }
-    double opened = now_seconds();
+    double opened = ds_monotonic_seconds();
     status = ds_overlay_create(&p.overlay);
     if (!ds_failed(&status)) {
         status = session_open(o->path, o, &p.session);
@@ -520,11 +506,11 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         return status;
     }
     reset_camera(&p);
-    double start = now_seconds(), last = start;
+    double start = ds_monotonic_seconds(), last = start;
     p.fps_since = start;
     while (!p.quit && !ds_failed(&status)) {
         handle_events(&p);
-        double now = now_seconds();
+        double now = ds_monotonic_seconds();
         fly(&p, now - last);
         last = now;
         session *s = &p.session;
@@ -536,7 +522,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         }
         bool new_frame = update_shown_frame(&p);
         if (new_frame && report->frames_shown == 1) {
-            report->startup_seconds = now_seconds() - opened;
+            report->startup_seconds = ds_monotonic_seconds() - opened;
         }
         retire_idle_slots(s);
         report_pipeline_errors(&p);

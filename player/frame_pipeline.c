@@ -1,11 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "frame_pipeline.h"
+#include "monotonic_time.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Segments kept decoded: the current one, the next, and one being replaced. */
 enum { SEGMENT_CACHE = 3 };
@@ -60,12 +60,6 @@ struct ds_frame_pipeline {
     char error[DS_STATUS_MESSAGE_SIZE + 64];
     bool has_error;
 };
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
 
 uint32_t ds_frame_pipeline_frame_of(const ds_frame_pipeline *p, uint64_t t) {
     return (uint32_t)(t % p->frame_count);
@@ -173,10 +167,10 @@ static void *segment_thread_main(void *argument) {
         *entry = (cached_segment){.state = SEGMENT_LOADING, .index = index};
         pthread_mutex_unlock(&p->lock);
 
-        double start = now_ms();
+        double start = ds_monotonic_seconds() * 1e3;
         ds_dsv_segment segment;
         ds_status status = ds_media_read_segment(p->media, index, &segment);
-        double elapsed = now_ms() - start;
+        double elapsed = ds_monotonic_seconds() * 1e3 - start;
 
         pthread_mutex_lock(&p->lock);
         if (ds_failed(&status) && status.code != DS_ERR_FORMAT &&

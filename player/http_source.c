@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "http_source.h"
+#include "monotonic_time.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -133,12 +134,6 @@ static int on_progress(void *context, curl_off_t total_down, curl_off_t down, cu
     return atomic_load(&h->interrupted) ? 1 : 0;
 }
 
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void sleep_seconds(double seconds) {
     struct timespec t = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&t, NULL);
@@ -156,9 +151,9 @@ static attempt_result attempt(http_source *h, uint64_t offset, size_t size, resp
     curl_easy_setopt(c, CURLOPT_RANGE, range);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    double start = now_seconds();
+    double start = ds_monotonic_seconds();
     CURLcode code = curl_easy_perform(c);
-    h->stats.seconds += now_seconds() - start;
+    h->stats.seconds += ds_monotonic_seconds() - start;
     h->stats.requests++;
     h->stats.bytes += r->received;
     long http = 0;

@@ -2,14 +2,15 @@
 #include "media.h"
 
 #include "http_source.h"
+#include "monotonic_time.h"
 #include "renditions.h"
 
 #include "formats/splat_file.h"
 #include "render/stream_frame.h"
+#include "render/view.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct ds_media {
     char *name;
@@ -268,6 +269,24 @@ ds_status ds_media_performance_cloud(ds_media *m, ds_gaussian_cloud **out) {
     return ds_ok();
 }
 
+ds_status ds_media_framing(ds_media *m, double fov_y_degrees, int width, int height,
+                           ds_camera *camera, double target[3]) {
+    ds_gaussian_cloud *performance;
+    ds_status status = ds_media_performance_cloud(m, &performance);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    double up[3];
+    ds_media_up(m, up);
+    status =
+        ds_camera_frame_cloud(performance, NULL, NULL, up, fov_y_degrees, width, height, camera);
+    if (!ds_failed(&status)) {
+        status = ds_camera_framing_target(performance, target);
+    }
+    ds_gaussian_cloud_free(performance);
+    return status;
+}
+
 ds_status ds_media_decoder_create(ds_media *m, ds_media_decoder **out) {
     ds_media_decoder *d = calloc(1, sizeof *d);
     if (!d) {
@@ -295,12 +314,6 @@ void ds_media_decoder_free(ds_media_decoder *d) {
     free(d);
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 ds_status ds_media_decode_frame(ds_media_decoder *d, const ds_dsv_segment *segment, uint32_t frame,
                                 const ds_gl_frame_layout *layout, float *slot,
                                 ds_gl_frame_info *info, ds_media_frame_timing *timing) {
@@ -308,10 +321,10 @@ ds_status ds_media_decode_frame(ds_media_decoder *d, const ds_dsv_segment *segme
     ds_media_frame_timing unused;
     timing = timing ? timing : &unused;
     *timing = (ds_media_frame_timing){0};
-    double start = now_ms();
+    double start = ds_monotonic_seconds() * 1e3;
     if (!m->dsv) {
         ds_gl_frame_fill_cloud(layout, m->cloud, slot, info);
-        timing->upload_ms = now_ms() - start;
+        timing->upload_ms = ds_monotonic_seconds() * 1e3 - start;
         return ds_ok();
     }
     if (!segment || frame < segment->first_frame ||
@@ -323,10 +336,10 @@ ds_status ds_media_decode_frame(ds_media_decoder *d, const ds_dsv_segment *segme
     if (ds_failed(&status)) {
         return status;
     }
-    double decoded = now_ms();
+    double decoded = ds_monotonic_seconds() * 1e3;
     timing->decode_ms = decoded - start;
     status = ds_gl_frame_fill_stream(layout, segment, &d->frame, slot, info);
-    timing->upload_ms = now_ms() - decoded;
+    timing->upload_ms = ds_monotonic_seconds() * 1e3 - decoded;
     return status;
 }
 

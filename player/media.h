@@ -72,6 +72,12 @@ ds_status ds_media_prefetch_segment(ds_media *media, uint32_t segment);
 /* Whether the media is read over the network. */
 bool ds_media_remote(const ds_media *media);
 
+/* The camera `render` and the player start from: framing the space the performance moves
+ * through (ds_media_performance_cloud), upright as the media says (ds_media_up), with a vertical
+ * field of view in degrees; and the point it looks at, to orbit around. */
+ds_status ds_media_framing(ds_media *media, double fov_y_degrees, int width, int height,
+                           ds_camera *camera, double target[3]);
+
 /* Per-thread decoding state: the segment at hand and the frame's colour state. */
 typedef struct ds_media_decoder ds_media_decoder;
 ds_status ds_media_decoder_create(ds_media *media, ds_media_decoder **decoder);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "offline_render.h"
 #include "frame_pipeline.h"
+#include "monotonic_time.h"
 #include "video_writer.h"
 
 #include "formats/png.h"
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 enum { SLOTS = 4 };
 
@@ -65,12 +65,6 @@ static ds_status make_pattern_folder(const char *pattern) {
         return ds_error(DS_ERR_IO, "cannot make the folder %s: %s", folder, strerror(errno));
     }
     return ds_ok();
-}
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static ds_status write_png(const char *pattern, uint64_t index, ds_gl_renderer *renderer) {
@@ -157,7 +151,7 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
             }
         }
     }
-    double start = now_seconds();
+    double start = ds_monotonic_seconds();
     if (!ds_failed(&status)) {
         ds_frame_pipeline_seek(pipeline, o->first_frame, o->loop);
     }
@@ -224,7 +218,7 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
     if (!ds_failed(&status) && writer) {
         status = ds_video_writer_finish(writer);
     }
-    report->seconds = now_seconds() - start;
+    report->seconds = ds_monotonic_seconds() - start;
     if (pipeline) {
         ds_frame_pipeline_stats stats = ds_frame_pipeline_stats_get(pipeline);
         report->decode_ms = stats.frame_decode_ms;

@@ -1,30 +1,18 @@
 #include "camera_path_option.h"
 
-#include "render/view.h"
-
 #include <string.h>
 
 enum { FOV_DEGREES = 50 };
 
 ds_status camera_path_option_load(const char *spec, double turns, double duration, ds_media *media,
                                   int width, int height, ds_camera_path *path) {
-    ds_gaussian_cloud *performance;
-    ds_status status = ds_media_performance_cloud(media, &performance);
-    if (ds_failed(&status)) {
-        return status;
-    }
     ds_camera framing;
     double target[3], up[3];
-    ds_media_up(media, up);
-    status =
-        ds_camera_frame_cloud(performance, NULL, NULL, up, FOV_DEGREES, width, height, &framing);
-    if (!ds_failed(&status)) {
-        status = ds_camera_framing_target(performance, target);
-    }
-    ds_gaussian_cloud_free(performance);
+    ds_status status = ds_media_framing(media, FOV_DEGREES, width, height, &framing, target);
     if (ds_failed(&status)) {
         return status;
     }
+    ds_media_up(media, up);
     if (strcmp(spec, "orbit") == 0) {
         return ds_camera_path_orbit(&framing, target, up, duration, turns, path);
     }

@@ -20,12 +20,8 @@ void gl_test_stream_pack(char *path, size_t size) {
     snprintf(stream_folder, sizeof stream_folder, "/tmp/ds_test_gl_%d", (int)getpid());
     gl_test_stream_remove(); /* left over by a test that failed before removing it */
     assert_int_equal(mkdir(stream_folder, 0755), 0);
-    ds_gaussian_cloud *biker = test_load_cloud("biker.spz"), *canonical;
-    assert_int_equal(ds_gaussian_cloud_create(0, biker->sh_degree, &canonical).code, DS_OK);
-    for (size_t i = 0; i < biker->count; i += SUBSAMPLE) {
-        assert_int_equal(ds_gaussian_cloud_resize(canonical, canonical->count + 1).code, DS_OK);
-        ds_gaussian_cloud_copy_one(canonical, canonical->count - 1, biker, i);
-    }
+    ds_gaussian_cloud *biker = test_load_cloud("biker.spz");
+    ds_gaussian_cloud *canonical = test_subsample(biker, SUBSAMPLE);
     ds_deform_settings deform;
     ds_deform_settings_default(&deform);
     ds_gaussian_cloud *frame;

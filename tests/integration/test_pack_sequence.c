@@ -26,20 +26,10 @@ enum { FRAMES = 24, SUBSAMPLE = 20, VIEWS = 3, SEGMENT_FRAMES = 10 };
 
 static char folder[256], stream[300];
 
-static ds_gaussian_cloud *subsample(const ds_gaussian_cloud *cloud) {
-    ds_gaussian_cloud *out;
-    assert_int_equal(ds_gaussian_cloud_create(0, cloud->sh_degree, &out).code, DS_OK);
-    for (size_t i = 0; i < cloud->count; i += SUBSAMPLE) {
-        assert_int_equal(ds_gaussian_cloud_resize(out, out->count + 1).code, DS_OK);
-        ds_gaussian_cloud_copy_one(out, out->count - 1, cloud, i);
-    }
-    return out;
-}
-
 /* Writes the frames, returns them (for rendering the truth). */
 static ds_gaussian_cloud **write_sequence(void) {
     ds_gaussian_cloud *biker = test_load_cloud("biker.spz");
-    ds_gaussian_cloud *canonical = subsample(biker);
+    ds_gaussian_cloud *canonical = test_subsample(biker, SUBSAMPLE);
     ds_gaussian_cloud_free(biker);
     ds_deform_settings settings;
     ds_deform_settings_default(&settings);

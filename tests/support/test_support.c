@@ -201,3 +201,13 @@ ds_gaussian_cloud *test_random_cloud(size_t count, int sh_degree, uint32_t seed)
     }
     return cloud;
 }
+
+ds_gaussian_cloud *test_subsample(const ds_gaussian_cloud *cloud, size_t step) {
+    ds_gaussian_cloud *out;
+    assert_int_equal(ds_gaussian_cloud_create(0, cloud->sh_degree, &out).code, DS_OK);
+    for (size_t i = 0; i < cloud->count; i += step) {
+        assert_int_equal(ds_gaussian_cloud_resize(out, out->count + 1).code, DS_OK);
+        ds_gaussian_cloud_copy_one(out, out->count - 1, cloud, i);
+    }
+    return out;
+}

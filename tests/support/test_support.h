@@ -34,6 +34,9 @@ uint8_t *test_read_file(const char *path, size_t *size);
 /* Decodes a fixture with the format's decoder chosen by extension, or fails the test. */
 ds_gaussian_cloud *test_load_cloud(const char *name);
 
+/* Every step-th Gaussian of a cloud, as a new cloud (free with ds_gaussian_cloud_free). */
+ds_gaussian_cloud *test_subsample(const ds_gaussian_cloud *cloud, size_t step);
+
 /* A numeric CSV table with a header row. */
 typedef struct test_csv {
     size_t columns, rows;

@@ -12,6 +12,7 @@
 #include "player/frame_pipeline.h"
 #include "player/gl_context.h"
 #include "player/media.h"
+#include "player/monotonic_time.h"
 #include "render/camera_path.h"
 #include "render/gl_renderer.h"
 #include "render/gl_sort.h"
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { SLOTS = 4 };
 
@@ -32,12 +32,6 @@ static void check(ds_status status, const char *what) {
         fprintf(stderr, "bench_player: %s: %s\n", what, status.message);
         exit(1);
     }
-}
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
 static uint64_t random_state = 0x9E3779B97F4A7C15ull;
@@ -109,7 +103,8 @@ static playback_result play(const char *path, int width, int height, uint64_t fr
     uint64_t measured = 0;
     for (uint64_t t = 0; t < frames; t++) {
         if (t == 1) {
-            start = now_ms(); /* frame 0 includes start-up: shader compilation, first segment */
+            start = ds_monotonic_seconds() *
+                    1e3; /* frame 0 includes start-up: shader compilation, first segment */
         }
         int slot;
         uint64_t shown;
@@ -134,7 +129,7 @@ static playback_result play(const char *path, int width, int height, uint64_t fr
             measured++;
         }
     }
-    double elapsed = now_ms() - start;
+    double elapsed = ds_monotonic_seconds() * 1e3 - start;
     ds_frame_pipeline_stats stats = ds_frame_pipeline_stats_get(pipeline);
     r.decode_ms = stats.frame_decode_ms;
     r.upload_ms = stats.upload_ms;
@@ -201,9 +196,9 @@ static sort_result sort_bench(size_t n) {
         glGetQueryObjectui64v(query, GL_QUERY_RESULT, &elapsed);
         gpu[r] = (double)elapsed * 1e-6;
         memcpy(copy, pairs, n * 8);
-        double start = now_ms();
+        double start = ds_monotonic_seconds() * 1e3;
         qsort(copy, n, 8, compare_keys);
-        cpu[r] = now_ms() - start;
+        cpu[r] = ds_monotonic_seconds() * 1e3 - start;
     }
     glDeleteQueries(1, &query);
     glDeleteBuffers(1, &command);
