@@ -409,7 +409,7 @@ static ds_status draw(player *p) {
         status = ds_camera_controller_camera(&p->controller, width, height, &camera);
     }
     ds_gl_draw_options options = {
-        {p->options->background[0], p->options->background[1], p->options->background[2]}, false};
+        .background = {p->options->background[0], p->options->background[1], p->options->background[2]}};
     if (!ds_failed(&status)) {
         status = ds_gl_renderer_draw(s->renderer, s->shown_slot, &s->shown_info, &camera, &options);
     }

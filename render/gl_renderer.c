@@ -1,11 +1,13 @@
 #include "gl_renderer.h"
 #include "gl_program.h"
 #include "gl_sort.h"
+#include "gl_view_target.h"
 #include "projection.h"
 
 #include "shaders/shader_sources.h"
 
 #include <GL/glew.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,9 @@ enum {
     BIND_KEYS = 6,
     BIND_VALUES = 7,
     BIND_DRAW_COMMAND = 8,
+    BIND_DRAW_RANGE = 9,
 };
+/* Per splat and view. */
 enum { SPLAT_RECORD_BYTES = 32, PREPROCESS_GROUP = 256 };
 /* Timer query sets in flight: results are read a few frames late so that asking never stalls. */
 enum { TIMER_SETS = 4, TIMESTAMPS = 4 };
@@ -29,27 +33,32 @@ struct ds_gl_renderer {
     ds_gl_scene scene; /* counts only: the arrays are on the GPU */
     ds_gl_frame_layout layout;
     int slot_count;
-    GLuint preprocess, splat_program, present_program;
+    GLuint preprocess, draw_range_program, splat_program, present_program;
     GLuint canonical_positions, canonical_rotations, binding_joints, binding_weights;
     GLuint ring;
     float *ring_memory;
     GLsync *fences; /* per slot: the last draw that read it */
-    GLuint splats, draw_command;
+    GLuint splats, draw_command, draw_range;
+    int splat_views; /* views the splat records have room for */
     ds_gl_sort sort;
     GLuint empty_vao;
-    GLuint framebuffer, image;
-    int width, height;
+    ds_gl_view_target views[DS_GL_MAX_VIEWS];
+    int view_count; /* of the last frame drawn */
+    GLuint compose_framebuffer;
     GLuint timer_queries[TIMER_SETS][TIMESTAMPS];
     int timer_next; /* the set the next frame uses */
     bool timer_used[TIMER_SETS];
     ds_gl_timings timings;
     struct {
-        GLint count, joints_per_skin, sh_degree, antialiased, radial_keys;
+        GLint count, joints_per_skin, sh_degree, antialiased, radial_keys, key_center;
         GLint joint_rotations, joint_translations, opacity, scales, sh;
         GLint correction_count, correction_ids, correction_offsets, correction_rotations;
-        GLint rotation, translation, camera_center, intrinsics, size, jacobian_limits;
+        GLint view_count, near_plane, fade_start, fade_end, max_radius, depth_near, depth_far;
+        struct {
+            GLint rotation, translation, camera_center, intrinsics, size, jacobian_limits;
+        } views[DS_GL_MAX_VIEWS];
     } u;
-    GLint splat_size;
+    GLint splat_size, splat_view, splat_view_count, range_budget, present_decode_srgb;
 };
 
 ds_gl_scene ds_gl_scene_of_cloud(const ds_gaussian_cloud *cloud) {
@@ -86,6 +95,10 @@ static ds_status create_programs(ds_gl_renderer *r) {
     ds_status status =
         ds_gl_compute_program("preprocess", ds_shader_preprocess_comp, &r->preprocess);
     if (!ds_failed(&status)) {
+        status =
+            ds_gl_compute_program("draw_range", ds_shader_draw_range_comp, &r->draw_range_program);
+    }
+    if (!ds_failed(&status)) {
         status = ds_gl_render_program("splat", ds_shader_splat_vert, ds_shader_splat_frag,
                                       &r->splat_program);
     }
@@ -103,6 +116,7 @@ static ds_status create_programs(ds_gl_renderer *r) {
     UNIFORM(sh_degree, "u_sh_degree");
     UNIFORM(antialiased, "u_antialiased");
     UNIFORM(radial_keys, "u_radial_keys");
+    UNIFORM(key_center, "u_key_center");
     UNIFORM(joint_rotations, "u_joint_rotations");
     UNIFORM(joint_translations, "u_joint_translations");
     UNIFORM(opacity, "u_opacity");
@@ -112,14 +126,32 @@ static ds_status create_programs(ds_gl_renderer *r) {
     UNIFORM(correction_ids, "u_correction_ids");
     UNIFORM(correction_offsets, "u_correction_offsets");
     UNIFORM(correction_rotations, "u_correction_rotations");
-    UNIFORM(rotation, "u_rotation");
-    UNIFORM(translation, "u_translation");
-    UNIFORM(camera_center, "u_camera_center");
-    UNIFORM(intrinsics, "u_intrinsics");
-    UNIFORM(size, "u_size");
-    UNIFORM(jacobian_limits, "u_jacobian_limits");
+    UNIFORM(view_count, "u_view_count");
+    UNIFORM(near_plane, "u_near_plane");
+    UNIFORM(fade_start, "u_fade_start");
+    UNIFORM(fade_end, "u_fade_end");
+    UNIFORM(max_radius, "u_max_radius");
+    UNIFORM(depth_near, "u_depth_near");
+    UNIFORM(depth_far, "u_depth_far");
 #undef UNIFORM
+    for (int v = 0; v < DS_GL_MAX_VIEWS; v++) {
+        char name[64];
+#define VIEW_UNIFORM(field, uniform)                                                               \
+    snprintf(name, sizeof name, "%s[%d]", uniform, v);                                             \
+    r->u.views[v].field = glGetUniformLocation(p, name)
+        VIEW_UNIFORM(rotation, "u_rotation");
+        VIEW_UNIFORM(translation, "u_translation");
+        VIEW_UNIFORM(camera_center, "u_camera_center");
+        VIEW_UNIFORM(intrinsics, "u_intrinsics");
+        VIEW_UNIFORM(size, "u_size");
+        VIEW_UNIFORM(jacobian_limits, "u_jacobian_limits");
+#undef VIEW_UNIFORM
+    }
     r->splat_size = glGetUniformLocation(r->splat_program, "u_size");
+    r->splat_view = glGetUniformLocation(r->splat_program, "u_view");
+    r->splat_view_count = glGetUniformLocation(r->splat_program, "u_view_count");
+    r->range_budget = glGetUniformLocation(r->draw_range_program, "u_budget");
+    r->present_decode_srgb = glGetUniformLocation(r->present_program, "u_decode_srgb");
     return ds_ok();
 }
 
@@ -205,8 +237,11 @@ ds_status ds_gl_renderer_create(const ds_gl_scene *scene, int slots, ds_gl_rende
 
     glCreateBuffers(1, &r->splats);
     glNamedBufferStorage(r->splats, (GLsizeiptr)(n * SPLAT_RECORD_BYTES), NULL, 0);
+    r->splat_views = 1;
     glCreateBuffers(1, &r->draw_command);
     glNamedBufferStorage(r->draw_command, 4 * sizeof(GLuint), NULL, GL_DYNAMIC_STORAGE_BIT);
+    glCreateBuffers(1, &r->draw_range);
+    glNamedBufferStorage(r->draw_range, 2 * sizeof(GLuint), NULL, 0);
     glCreateVertexArrays(1, &r->empty_vao);
     glCreateQueries(GL_TIMESTAMP, TIMER_SETS * TIMESTAMPS, &r->timer_queries[0][0]);
     set_fixed_uniforms(r);
@@ -239,14 +274,16 @@ void ds_gl_renderer_free(ds_gl_renderer *r) {
                         r->binding_weights,
                         r->ring,
                         r->splats,
-                        r->draw_command};
+                        r->draw_command,
+                        r->draw_range};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) {
         if (buffers[i]) {
             glDeleteBuffers(1, &buffers[i]);
         }
     }
-    GLuint programs[] = {r->preprocess, r->splat_program, r->present_program};
-    for (int i = 0; i < 3; i++) {
+    GLuint programs[] = {r->preprocess, r->draw_range_program, r->splat_program,
+                         r->present_program};
+    for (size_t i = 0; i < sizeof programs / sizeof *programs; i++) {
         if (programs[i]) {
             glDeleteProgram(programs[i]);
         }
@@ -256,9 +293,11 @@ void ds_gl_renderer_free(ds_gl_renderer *r) {
         glDeleteVertexArrays(1, &r->empty_vao);
         glDeleteQueries(TIMER_SETS * TIMESTAMPS, &r->timer_queries[0][0]);
     }
-    if (r->framebuffer) {
-        glDeleteFramebuffers(1, &r->framebuffer);
-        glDeleteTextures(1, &r->image);
+    for (int v = 0; v < DS_GL_MAX_VIEWS; v++) {
+        ds_gl_view_target_free(&r->views[v]);
+    }
+    if (r->compose_framebuffer) {
+        glDeleteFramebuffers(1, &r->compose_framebuffer);
     }
     free(r);
 }
@@ -292,41 +331,64 @@ bool ds_gl_renderer_slot_idle(ds_gl_renderer *r, int slot, bool wait) {
     return true;
 }
 
-static ds_status ensure_target(ds_gl_renderer *r, int width, int height) {
-    if (r->framebuffer && r->width == width && r->height == height) {
+/* Room in the splat records for `views` views per splat. */
+static ds_status ensure_splat_views(ds_gl_renderer *r, int views) {
+    if (views <= r->splat_views) {
         return ds_ok();
     }
-    if (r->framebuffer) {
-        glDeleteFramebuffers(1, &r->framebuffer);
-        glDeleteTextures(1, &r->image);
+    GLuint buffer;
+    glCreateBuffers(1, &buffer);
+    glNamedBufferStorage(buffer, (GLsizeiptr)(r->scene.count * SPLAT_RECORD_BYTES * (size_t)views),
+                         NULL, 0);
+    if (glGetError() == GL_OUT_OF_MEMORY) {
+        glDeleteBuffers(1, &buffer);
+        return ds_error(DS_ERR_NO_MEMORY, "not enough GPU memory for %d views", views);
     }
-    /* fp16: hundreds of splats blend into each pixel; 8 bits per step would band. */
-    glCreateTextures(GL_TEXTURE_2D, 1, &r->image);
-    glTextureStorage2D(r->image, 1, GL_RGBA16F, width, height);
-    glTextureParameteri(r->image, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTextureParameteri(r->image, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    glCreateFramebuffers(1, &r->framebuffer);
-    glNamedFramebufferTexture(r->framebuffer, GL_COLOR_ATTACHMENT0, r->image, 0);
-    if (glCheckNamedFramebufferStatus(r->framebuffer, GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
-        return ds_error(DS_ERR_UNSUPPORTED, "cannot render into a %dx%d fp16 image", width, height);
-    }
-    r->width = width;
-    r->height = height;
+    glDeleteBuffers(1, &r->splats);
+    r->splats = buffer;
+    r->splat_views = views;
     return ds_ok();
 }
 
-static void set_camera(ds_gl_renderer *r, const ds_camera *camera, bool radial_keys) {
+static void set_view(ds_gl_renderer *r, int v, const ds_camera *camera) {
     ds_projection_camera c = ds_projection_camera_make(camera);
     GLuint p = r->preprocess;
-    glProgramUniformMatrix3fv(p, r->u.rotation, 1, GL_TRUE, c.rotation);
-    glProgramUniform3fv(p, r->u.translation, 1, c.translation);
-    glProgramUniform3fv(p, r->u.camera_center, 1, c.center);
-    glProgramUniform4f(p, r->u.intrinsics, c.fx, c.fy, c.cx, c.cy);
-    glProgramUniform2f(p, r->u.size, (float)c.width, (float)c.height);
-    glProgramUniform4f(p, r->u.jacobian_limits, c.limit_x_low, c.limit_x_high, c.limit_y_low,
-                       c.limit_y_high);
-    glProgramUniform1i(p, r->u.radial_keys, radial_keys);
-    glProgramUniform2f(r->splat_program, r->splat_size, (float)c.width, (float)c.height);
+    glProgramUniformMatrix3fv(p, r->u.views[v].rotation, 1, GL_TRUE, c.rotation);
+    glProgramUniform3fv(p, r->u.views[v].translation, 1, c.translation);
+    glProgramUniform3fv(p, r->u.views[v].camera_center, 1, c.center);
+    glProgramUniform4f(p, r->u.views[v].intrinsics, c.fx, c.fy, c.cx, c.cy);
+    glProgramUniform2f(p, r->u.views[v].size, (float)c.width, (float)c.height);
+    glProgramUniform4f(p, r->u.views[v].jacobian_limits, c.limit_x_low, c.limit_x_high,
+                       c.limit_y_low, c.limit_y_high);
+}
+
+/* The views, the key centre (the camera, or the eyes' midpoint) and the guards. */
+static void set_views(ds_gl_renderer *r, const ds_camera *cameras, int view_count,
+                      const ds_gl_draw_options *o) {
+    GLuint p = r->preprocess;
+    double key_center[3] = {0, 0, 0};
+    for (int v = 0; v < view_count; v++) {
+        set_view(r, v, &cameras[v]);
+        double center[3];
+        ds_camera_center(&cameras[v], center);
+        for (int k = 0; k < 3; k++) {
+            key_center[k] += center[k] / view_count;
+        }
+    }
+    glProgramUniform1i(p, r->u.view_count, view_count);
+    glProgramUniform3f(p, r->u.key_center, (float)key_center[0], (float)key_center[1],
+                       (float)key_center[2]);
+    glProgramUniform1i(p, r->u.radial_keys, o->radial_keys || view_count > 1);
+    glProgramUniform1f(p, r->u.near_plane, o->near_plane > 0.0f ? o->near_plane : DS_NEAR_PLANE);
+    glProgramUniform1f(p, r->u.fade_start, o->guards.fade_start);
+    glProgramUniform1f(p, r->u.fade_end, o->guards.fade_end);
+    glProgramUniform1f(p, r->u.max_radius, o->guards.max_radius);
+    bool depth = o->depth && o->depth_far > o->depth_near && o->depth_near > 0.0f;
+    glProgramUniform1f(p, r->u.depth_near, depth ? o->depth_near : 1.0f);
+    glProgramUniform1f(p, r->u.depth_far, depth ? o->depth_far : 2.0f);
+    glProgramUniform1ui(r->draw_range_program, r->range_budget,
+                        o->guards.splat_budget ? o->guards.splat_budget : UINT32_MAX);
+    glProgramUniform1i(r->splat_program, r->splat_view_count, view_count);
 }
 
 static void collect_timings(ds_gl_renderer *r, int set, bool wait) {
@@ -352,17 +414,55 @@ static void collect_timings(ds_gl_renderer *r, int set, bool wait) {
 
 ds_status ds_gl_renderer_draw(ds_gl_renderer *r, int slot, const ds_gl_frame_info *info,
                               const ds_camera *camera, const ds_gl_draw_options *options) {
+    return ds_gl_renderer_draw_views(r, slot, info, camera, 1, options);
+}
+
+/* Blends the sorted splats' records for view v into its image. */
+static void draw_view(ds_gl_renderer *r, int v, const ds_gl_draw_options *options) {
+    ds_gl_view_target *target = &r->views[v];
+    glBindFramebuffer(GL_FRAMEBUFFER, target->framebuffer);
+    glViewport(0, 0, target->width, target->height);
+    glClearColor(options->background[0], options->background[1], options->background[2], 1.0f);
+    if (target->depth) {
+        /* Back to front, the last splat written at a pixel is the nearest: its depth stays. */
+        glEnable(GL_DEPTH_TEST);
+        glDepthFunc(GL_ALWAYS);
+        glDepthMask(GL_TRUE);
+        glClearDepth(1.0);
+        glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    } else {
+        glDisable(GL_DEPTH_TEST);
+        glClear(GL_COLOR_BUFFER_BIT);
+    }
+    glProgramUniform2f(r->splat_program, r->splat_size, (float)target->width,
+                       (float)target->height);
+    glProgramUniform1i(r->splat_program, r->splat_view, v);
+    glDrawArraysIndirect(GL_TRIANGLE_STRIP, NULL);
+    glDisable(GL_DEPTH_TEST);
+}
+
+ds_status ds_gl_renderer_draw_views(ds_gl_renderer *r, int slot, const ds_gl_frame_info *info,
+                                    const ds_camera *cameras, int view_count,
+                                    const ds_gl_draw_options *options) {
     if (slot < 0 || slot >= r->slot_count) {
         return ds_error(DS_ERR_ARGUMENT, "no slot %d", slot);
+    }
+    if (view_count < 1 || view_count > DS_GL_MAX_VIEWS) {
+        return ds_error(DS_ERR_ARGUMENT, "%d views (1 or 2 can be drawn)", view_count);
     }
     if (info->correction_count > r->layout.correction_capacity) {
         return ds_error(DS_ERR_ARGUMENT, "%u corrections, the slot holds %zu",
                         info->correction_count, r->layout.correction_capacity);
     }
-    ds_status status = ensure_target(r, camera->width, camera->height);
+    ds_status status = ensure_splat_views(r, view_count);
+    for (int v = 0; v < view_count && !ds_failed(&status); v++) {
+        status = ds_gl_view_target_ensure(&r->views[v], cameras[v].width, cameras[v].height,
+                                          options->depth);
+    }
     if (ds_failed(&status)) {
         return status;
     }
+    r->view_count = view_count;
     /* The oldest timer set is reused: read it first if the GPU has finished it. */
     int set = r->timer_next;
     collect_timings(r, set, true);
@@ -372,7 +472,7 @@ ds_status ds_gl_renderer_draw(ds_gl_renderer *r, int slot, const ds_gl_frame_inf
     }
     GLuint *timer = r->timer_queries[set];
 
-    set_camera(r, camera, options->radial_keys);
+    set_views(r, cameras, view_count, options);
     glProgramUniform1ui(r->preprocess, r->u.correction_count, info->correction_count);
     const GLuint reset[4] = {4, 0, 0, 0}; /* a triangle strip quad, no instances yet */
     glNamedBufferSubData(r->draw_command, 0, sizeof reset, reset);
@@ -399,23 +499,26 @@ ds_status ds_gl_renderer_draw(ds_gl_renderer *r, int slot, const ds_gl_frame_inf
 
     glQueryCounter(timer[1], GL_TIMESTAMP);
     ds_gl_sort_run(&r->sort, r->draw_command);
+    glMemoryBarrier(GL_SHADER_STORAGE_BARRIER_BIT);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, BIND_DRAW_COMMAND, r->draw_command);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, BIND_DRAW_RANGE, r->draw_range);
+    glUseProgram(r->draw_range_program);
+    glDispatchCompute(1, 1, 1);
     glMemoryBarrier(GL_SHADER_STORAGE_BARRIER_BIT | GL_COMMAND_BARRIER_BIT);
 
     glQueryCounter(timer[2], GL_TIMESTAMP);
-    glBindFramebuffer(GL_FRAMEBUFFER, r->framebuffer);
-    glViewport(0, 0, r->width, r->height);
-    glClearColor(options->background[0], options->background[1], options->background[2], 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    glDisable(GL_DEPTH_TEST);
     glDisable(GL_CULL_FACE);
     glEnable(GL_BLEND);
     glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
     glUseProgram(r->splat_program);
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, BIND_SPLATS, r->splats);
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, BIND_VALUES, r->sort.values[0]);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, BIND_DRAW_RANGE, r->draw_range);
     glBindVertexArray(r->empty_vao);
     glBindBuffer(GL_DRAW_INDIRECT_BUFFER, r->draw_command);
-    glDrawArraysIndirect(GL_TRIANGLE_STRIP, NULL);
+    for (int v = 0; v < view_count; v++) {
+        draw_view(r, v, options);
+    }
     glBindBuffer(GL_DRAW_INDIRECT_BUFFER, 0);
     glBindVertexArray(0);
     glDisable(GL_BLEND);
@@ -427,56 +530,29 @@ ds_status ds_gl_renderer_draw(ds_gl_renderer *r, int slot, const ds_gl_frame_inf
 }
 
 ds_status ds_gl_renderer_read_rgb(ds_gl_renderer *r, uint8_t *rgb) {
-    if (!r->framebuffer) {
-        return ds_error(DS_ERR_ARGUMENT, "nothing rendered yet");
+    return ds_gl_view_target_read_rgb(&r->views[0], rgb);
+}
+
+ds_status ds_gl_renderer_read_view_rgb(ds_gl_renderer *r, int view, uint8_t *rgb) {
+    if (view < 0 || view >= r->view_count) {
+        return ds_error(DS_ERR_ARGUMENT, "no view %d in the last frame", view);
     }
-    size_t row = (size_t)r->width * 3;
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, r->framebuffer);
-    glReadPixels(0, 0, r->width, r->height, GL_RGB, GL_UNSIGNED_BYTE, rgb);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
-    /* GL's rows run bottom to top. */
-    uint8_t *swap = malloc(row);
-    if (!swap) {
-        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate a row");
-    }
-    for (int y = 0; y < r->height / 2; y++) {
-        uint8_t *a = rgb + (size_t)y * row, *b = rgb + (size_t)(r->height - 1 - y) * row;
-        memcpy(swap, a, row);
-        memcpy(a, b, row);
-        memcpy(b, swap, row);
-    }
-    free(swap);
-    return ds_ok();
+    return ds_gl_view_target_read_rgb(&r->views[view], rgb);
 }
 
 ds_status ds_gl_renderer_read_image(ds_gl_renderer *r, ds_image *image) {
-    if (!r->framebuffer) {
-        return ds_error(DS_ERR_ARGUMENT, "nothing rendered yet");
-    }
-    ds_status status = ds_image_create(r->width, r->height, image);
-    if (ds_failed(&status)) {
-        return status;
-    }
-    float *rows = malloc((size_t)r->width * (size_t)r->height * 3 * sizeof(float));
-    if (!rows) {
-        ds_image_free(image);
-        return ds_error(DS_ERR_NO_MEMORY, "cannot allocate the image");
-    }
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, r->framebuffer);
-    glReadPixels(0, 0, r->width, r->height, GL_RGB, GL_FLOAT, rows);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
-    size_t row = (size_t)r->width * 3;
-    for (int y = 0; y < r->height; y++) {
-        const float *from = rows + (size_t)(r->height - 1 - y) * row;
-        float *to = image->pixels + (size_t)y * row;
-        for (size_t i = 0; i < row; i++) {
-            to[i] = from[i] < 0.0f ? 0.0f : (from[i] > 1.0f ? 1.0f : from[i]);
-        }
-    }
-    free(rows);
-    return ds_ok();
+    return ds_gl_view_target_read_image(&r->views[0], image);
+}
+
+/* Draws a view's image over the current framebuffer's viewport. */
+static void draw_image(ds_gl_renderer *r, int view, bool decode_srgb) {
+    glProgramUniform1i(r->present_program, r->present_decode_srgb, decode_srgb);
+    glUseProgram(r->present_program);
+    glBindTextureUnit(0, r->views[view].image);
+    glBindVertexArray(r->empty_vao);
+    glDrawArrays(GL_TRIANGLES, 0, 3);
+    glBindVertexArray(0);
+    glUseProgram(0);
 }
 
 void ds_gl_renderer_present(ds_gl_renderer *r, int framebuffer_width, int framebuffer_height) {
@@ -484,24 +560,63 @@ void ds_gl_renderer_present(ds_gl_renderer *r, int framebuffer_width, int frameb
     glViewport(0, 0, framebuffer_width, framebuffer_height);
     glClearColor(0.0f, 0.0f, 0.0f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
-    if (!r->framebuffer || r->width <= 0 || r->height <= 0) {
+    const ds_gl_view_target *t = &r->views[0];
+    if (!t->framebuffer || t->width <= 0 || t->height <= 0) {
         return;
     }
     /* Letterbox: the largest viewport of the image's aspect that fits. */
-    double scale_x = (double)framebuffer_width / r->width,
-           scale_y = (double)framebuffer_height / r->height;
+    double scale_x = (double)framebuffer_width / t->width,
+           scale_y = (double)framebuffer_height / t->height;
     double scale = scale_x < scale_y ? scale_x : scale_y;
-    int w = (int)(r->width * scale + 0.5), h = (int)(r->height * scale + 0.5);
+    int w = (int)(t->width * scale + 0.5), h = (int)(t->height * scale + 0.5);
     glViewport((framebuffer_width - w) / 2, (framebuffer_height - h) / 2, w, h);
-    glUseProgram(r->present_program);
-    glBindTextureUnit(0, r->image);
-    glBindVertexArray(r->empty_vao);
-    glDrawArrays(GL_TRIANGLES, 0, 3);
-    glBindVertexArray(0);
-    glUseProgram(0);
+    draw_image(r, 0, false);
+}
+
+ds_status ds_gl_renderer_compose_view(ds_gl_renderer *r, int view, unsigned color_texture,
+                                      unsigned depth_texture, int width, int height,
+                                      bool encode_srgb) {
+    if (view < 0 || view >= r->view_count) {
+        return ds_error(DS_ERR_ARGUMENT, "no view %d in the last frame", view);
+    }
+    const ds_gl_view_target *t = &r->views[view];
+    if (!r->compose_framebuffer) {
+        glCreateFramebuffers(1, &r->compose_framebuffer);
+    }
+    GLuint fb = r->compose_framebuffer;
+    glNamedFramebufferTexture(fb, GL_COLOR_ATTACHMENT0, color_texture, 0);
+    glNamedFramebufferTexture(fb, GL_DEPTH_ATTACHMENT,
+                              depth_texture && t->depth ? depth_texture : 0, 0);
+    if (glCheckNamedFramebufferStatus(fb, GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+        return ds_error(DS_ERR_UNSUPPORTED, "cannot draw into the %dx%d target texture", width,
+                        height);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, fb);
+    glViewport(0, 0, width, height);
+    if (encode_srgb) {
+        glEnable(GL_FRAMEBUFFER_SRGB);
+    }
+    draw_image(r, view, encode_srgb);
+    glDisable(GL_FRAMEBUFFER_SRGB);
+    if (depth_texture && t->depth) {
+        /* Nearest: depths must not be averaged across an edge. */
+        glBlitNamedFramebuffer(t->framebuffer, fb, 0, 0, t->width, t->height, 0, 0, width, height,
+                               GL_DEPTH_BUFFER_BIT, GL_NEAREST);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    /* Detached, so that the textures (a runtime's) never stay bound to our framebuffer. */
+    glNamedFramebufferTexture(fb, GL_COLOR_ATTACHMENT0, 0, 0);
+    glNamedFramebufferTexture(fb, GL_DEPTH_ATTACHMENT, 0, 0);
+    return ds_ok();
 }
 
 uint32_t ds_gl_renderer_visible_count(ds_gl_renderer *r) {
+    GLuint range[2] = {0};
+    glGetNamedBufferSubData(r->draw_range, 0, sizeof range, range);
+    return range[0];
+}
+
+uint32_t ds_gl_renderer_drawn_count(ds_gl_renderer *r) {
     GLuint command[4] = {0};
     glGetNamedBufferSubData(r->draw_command, 0, sizeof command, command);
     return command[1];

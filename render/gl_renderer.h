@@ -54,17 +54,44 @@ float *ds_gl_renderer_slot(const ds_gl_renderer *renderer, int slot);
 /* Whether the GPU has finished every draw that read the slot; `wait` blocks until it has. */
 bool ds_gl_renderer_slot_idle(ds_gl_renderer *renderer, int slot, bool wait);
 
+/* Fill-rate guards for views inside or next to the splats (VR, PLAYER.md); zero fields guard
+ * nothing. */
+typedef struct ds_gl_fill_guards {
+    /* World units from the eye: splats nearer than fade_end are culled, and faded in up to
+     * fade_start. */
+    float fade_start, fade_end;
+    float max_radius;      /* pixels: a footprint's longest semi-axis is capped at this */
+    uint32_t splat_budget; /* at most this many splats are drawn: the nearest */
+} ds_gl_fill_guards;
+
 typedef struct ds_gl_draw_options {
     float background[3];
-    bool radial_keys; /* sort by distance from the camera centre (stable under rotation, VR) */
+    /* Sort by distance from the camera centre (stable under rotation) instead of depth. Two
+     * views always sort by distance from their centres' midpoint. */
+    bool radial_keys;
+    float near_plane; /* camera depth (world units) nearer which splats are culled; 0: 0.2 */
+    ds_gl_fill_guards guards;
+    /* Also keep each view's depth (of the nearest splat at each pixel) over this range (world
+     * units), for a compositor's depth layer. */
+    bool depth;
+    float depth_near, depth_far;
 } ds_gl_draw_options;
+
+enum { DS_GL_MAX_VIEWS = 2 };
 
 /* Renders the frame in `slot` from the camera into the renderer's image (camera-sized). */
 ds_status ds_gl_renderer_draw(ds_gl_renderer *renderer, int slot, const ds_gl_frame_info *info,
                               const ds_camera *camera, const ds_gl_draw_options *options);
+/* The same for 1 or 2 views (a headset's eyes) into one image each: one preprocess pass and one
+ * sort for all views, then a draw per view in that shared order. */
+ds_status ds_gl_renderer_draw_views(ds_gl_renderer *renderer, int slot,
+                                    const ds_gl_frame_info *info, const ds_camera *cameras,
+                                    int view_count, const ds_gl_draw_options *options);
 
-/* The last image as 8-bit RGB, top row first (width x height x 3). Waits for the GPU. */
+/* The last image (view 0) as 8-bit RGB, top row first (width x height x 3). Waits for the GPU. */
 ds_status ds_gl_renderer_read_rgb(ds_gl_renderer *renderer, uint8_t *rgb);
+/* The same for a view of the last ds_gl_renderer_draw_views. */
+ds_status ds_gl_renderer_read_view_rgb(ds_gl_renderer *renderer, int view, uint8_t *rgb);
 /* The last image in float, clamped to 0..1, into an image of the camera's size. */
 ds_status ds_gl_renderer_read_image(ds_gl_renderer *renderer, ds_image *image);
 
@@ -72,8 +99,18 @@ ds_status ds_gl_renderer_read_image(ds_gl_renderer *renderer, ds_image *image);
 void ds_gl_renderer_present(ds_gl_renderer *renderer, int framebuffer_width,
                             int framebuffer_height);
 
-/* Splats that survived culling in the last frame: reads back (for tests and reports only). */
+/* Writes a view's last image, scaled to width x height, into a colour texture (and its depth,
+ * when drawn with options.depth, into `depth_texture` unless 0; both GL_TEXTURE_2D of that size).
+ * With `encode_srgb` the texture is sRGB and stores the blended gamma-space colours as they are
+ * (an XR swapchain image). */
+ds_status ds_gl_renderer_compose_view(ds_gl_renderer *renderer, int view, unsigned color_texture,
+                                      unsigned depth_texture, int width, int height,
+                                      bool encode_srgb);
+
+/* Splats that survived culling in the last frame, and how many of them the budget let be drawn:
+ * reads back (for tests and reports only). */
 uint32_t ds_gl_renderer_visible_count(ds_gl_renderer *renderer);
+uint32_t ds_gl_renderer_drawn_count(ds_gl_renderer *renderer);
 
 ds_gl_timings ds_gl_renderer_timings(const ds_gl_renderer *renderer);
 /* Waits for the last frame's timer queries, so ds_gl_renderer_timings describes it (benches). */

@@ -1,9 +1,10 @@
 #version 450
 // One pass per frame over the skin Gaussians: linear blend skinning by the frame's joints
 // (render/skinning.h is the CPU reference), the frame's corrections, culling, EWA projection
-// (render/projection.c), SH toward the camera, then a compact splat record and its sort key.
-// Visible splats are appended with an atomic counter that is the indirect draw's instance count,
-// so nothing is read back to the CPU.
+// (render/projection.c) into each view (one, or two eyes), SH once toward the key centre, then a
+// compact splat record per view and one sort key, so both eyes share one sorted order. Splats
+// visible in any view are appended with an atomic counter that is the indirect draw's instance
+// count, so nothing is read back to the CPU.
 layout(local_size_x = 256) in;
 
 // The scene: canonical skin and binding, uploaded once.
@@ -14,7 +15,7 @@ layout(std430, binding = 3) readonly buffer BindingWeights { float binding_weigh
 // The frame: one slot of the upload ring, its arrays at the offsets below (in floats).
 layout(std430, binding = 4) readonly buffer FrameData { float frame_data[]; };
 // Outputs.
-layout(std430, binding = 5) writeonly buffer Splats { uvec4 splats[]; }; // 2 per splat
+layout(std430, binding = 5) writeonly buffer Splats { uvec4 splats[]; }; // 2 per splat and view
 layout(std430, binding = 6) writeonly buffer Keys { uint keys[]; };
 layout(std430, binding = 7) writeonly buffer Values { uint values[]; };
 layout(std430, binding = 8) buffer DrawCommand {
@@ -28,18 +29,28 @@ uniform uint u_count;
 uniform int u_joints_per_skin; // 0: a static cloud, positions are the canonical ones
 uniform int u_sh_degree;
 uniform bool u_antialiased;
-uniform bool u_radial_keys; // sort by distance from u_camera_center (VR) instead of depth
+uniform bool u_radial_keys; // sort by distance from u_key_center instead of view 0's depth
+uniform vec3 u_key_center;  // also where SH is evaluated from: the camera, or the eyes' midpoint
 // Offsets into frame_data.
 uniform uint u_joint_rotations, u_joint_translations, u_opacity, u_scales, u_sh;
 uniform uint u_correction_count, u_correction_ids, u_correction_offsets, u_correction_rotations;
-// The camera (render/projection.h's ds_projection_camera).
-uniform mat3 u_rotation; // world to camera
-uniform vec3 u_translation, u_camera_center;
-uniform vec4 u_intrinsics; // fx, fy, cx, cy
-uniform vec2 u_size;
-uniform vec4 u_jacobian_limits; // x low, x high, y low, y high (of x/z and y/z)
+// The views (render/projection.h's ds_projection_camera each).
+const int MAX_VIEWS = 2;
+uniform int u_view_count;
+uniform mat3 u_rotation[MAX_VIEWS]; // world to camera
+uniform vec3 u_translation[MAX_VIEWS], u_camera_center[MAX_VIEWS];
+uniform vec4 u_intrinsics[MAX_VIEWS]; // fx, fy, cx, cy
+uniform vec2 u_size[MAX_VIEWS];
+uniform vec4 u_jacobian_limits[MAX_VIEWS]; // x low, x high, y low, y high (of x/z and y/z)
+uniform float u_near_plane; // camera depth, world units
+// Fill-rate guards (PLAYER.md, VR): splats nearer an eye than u_fade_end are culled, faded in up
+// to u_fade_start (world units; equal: no fade); a footprint's long semi-axis is capped at
+// u_max_radius pixels.
+uniform float u_fade_start, u_fade_end, u_max_radius;
+// Depth written with each view's record, mapped like a perspective depth buffer over
+// [u_depth_near, u_depth_far] (for a compositor's depth layer).
+uniform float u_depth_near, u_depth_far;
 
-const float NEAR_PLANE = 0.2;
 const float DILATION = 0.3;
 const float ALPHA_MIN = 1.0 / 255.0;
 
@@ -163,39 +174,34 @@ vec3 sh_color(uint i, vec3 d) {
     return max(color + 0.5, vec3(0.0));
 }
 
-void main() {
-    uint i = gl_GlobalInvocationID.x;
-    if (i >= u_count) {
-        return;
+// Projects the Gaussian into view v; false when it leaves nothing on that view's image.
+bool project(int v, vec3 position, mat3 covariance, float base_opacity, vec3 color,
+             out uvec4 record0, out uvec4 record1) {
+    record0 = uvec4(0u);
+    record1 = uvec4(0u); // opacity 0: the splat's quad collapses in this view
+    vec3 t = u_rotation[v] * position + u_translation[v];
+    if (!(t.z > u_near_plane)) {
+        return false;
     }
-    vec3 position;
-    vec4 rotation;
-    skin(i, position, rotation);
-    if (u_correction_count > 0) {
-        correct(i, position, rotation);
+    float opacity = base_opacity;
+    if (u_fade_start > 0.0) {
+        float eye_distance = length(position - u_camera_center[v]);
+        opacity *= clamp((eye_distance - u_fade_end) / max(u_fade_start - u_fade_end, 1e-6),
+                         0.0, 1.0);
+        if (!(opacity >= ALPHA_MIN)) {
+            return false;
+        }
     }
-    vec3 t = u_rotation * position + u_translation;
-    if (!(t.z > NEAR_PLANE)) {
-        return;
-    }
-    float opacity = 1.0 / (1.0 + exp(-frame_data[u_opacity + i]));
-    if (!(opacity >= ALPHA_MIN)) {
-        return;
-    }
-
-    // 3D covariance M M^T with M = R S.
-    vec3 s = exp(read3(u_scales + i * 3));
-    mat3 m = rotation_matrix(normalized_quaternion(rotation)) * mat3(s.x, 0, 0, 0, s.y, 0, 0, 0, s.z);
-    mat3 covariance = m * transpose(m);
 
     // EWA: the Jacobian of the projection at the centre, clamped a little outside the image.
     float inv_z = 1.0 / t.z;
-    float tx = clamp(t.x * inv_z, u_jacobian_limits.x, u_jacobian_limits.y) * t.z;
-    float ty = clamp(t.y * inv_z, u_jacobian_limits.z, u_jacobian_limits.w) * t.z;
-    float fx = u_intrinsics.x, fy = u_intrinsics.y;
+    vec4 limits = u_jacobian_limits[v];
+    float tx = clamp(t.x * inv_z, limits.x, limits.y) * t.z;
+    float ty = clamp(t.y * inv_z, limits.z, limits.w) * t.z;
+    float fx = u_intrinsics[v].x, fy = u_intrinsics[v].y;
     vec3 j0 = vec3(fx * inv_z, 0.0, -fx * tx * inv_z * inv_z);
     vec3 j1 = vec3(0.0, fy * inv_z, -fy * ty * inv_z * inv_z);
-    mat3 world_to_camera_rows = transpose(u_rotation); // columns are R's rows
+    mat3 world_to_camera_rows = transpose(u_rotation[v]); // columns are R's rows
     vec3 m0 = world_to_camera_rows * j0, m1 = world_to_camera_rows * j1;
     float a = dot(m0, covariance * m0), b = dot(m0, covariance * m1), c = dot(m1, covariance * m1);
     float det_before = a * c - b * b;
@@ -203,12 +209,12 @@ void main() {
     c += DILATION;
     float det = a * c - b * b;
     if (!(det > 0.0)) {
-        return;
+        return false;
     }
     if (u_antialiased) {
         opacity *= sqrt(max(det_before, 0.0) / det);
         if (!(opacity >= ALPHA_MIN)) {
-            return;
+            return false;
         }
     }
 
@@ -221,23 +227,64 @@ void main() {
     vec2 direction = abs(b) > 1e-12 * max(a, c) ? normalize(vec2(b, lambda1 - a))
                                                  : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
     float extent = sqrt(threshold);
-    vec2 axis1 = direction * sqrt(lambda1), axis2 = vec2(-direction.y, direction.x) * sqrt(lambda2);
-
-    vec2 center = vec2(fx * t.x * inv_z + u_intrinsics.z, fy * t.y * inv_z + u_intrinsics.w);
+    vec2 axis1 = direction * sqrt(lambda1);
+    float minor_ratio = sqrt(lambda2 / lambda1); // axis2 = perpendicular(axis1) * minor_ratio
+    vec2 center = vec2(fx * t.x * inv_z + u_intrinsics[v].z, fy * t.y * inv_z + u_intrinsics[v].w);
     // Half the footprint's bounding box: frustum culling in pixels.
     vec2 half_box = extent * vec2(sqrt(a), sqrt(c));
-    if (any(lessThan(center + half_box, vec2(0.0))) || any(greaterThan(center - half_box, u_size))) {
+    if (any(lessThan(center + half_box, vec2(0.0))) ||
+        any(greaterThan(center - half_box, u_size[v]))) {
+        return false;
+    }
+    if (u_max_radius > 0.0 && extent * sqrt(lambda1) > u_max_radius) {
+        axis1 *= u_max_radius / (extent * sqrt(lambda1));
+    }
+    float depth = (1.0 / u_depth_near - 1.0 / t.z) / (1.0 / u_depth_near - 1.0 / u_depth_far);
+    record0 = uvec4(floatBitsToUint(center), floatBitsToUint(axis1));
+    record1 = uvec4(floatBitsToUint(minor_ratio), floatBitsToUint(clamp(depth, 0.0, 1.0)),
+                    packHalf2x16(color.rg), packHalf2x16(vec2(color.b, opacity)));
+    return true;
+}
+
+void main() {
+    uint i = gl_GlobalInvocationID.x;
+    if (i >= u_count) {
         return;
     }
+    vec3 position;
+    vec4 rotation;
+    skin(i, position, rotation);
+    if (u_correction_count > 0) {
+        correct(i, position, rotation);
+    }
+    float opacity = 1.0 / (1.0 + exp(-frame_data[u_opacity + i]));
+    if (!(opacity >= ALPHA_MIN)) {
+        return;
+    }
+    // 3D covariance M M^T with M = R S.
+    vec3 s = exp(read3(u_scales + i * 3));
+    mat3 m = rotation_matrix(normalized_quaternion(rotation)) * mat3(s.x, 0, 0, 0, s.y, 0, 0, 0, s.z);
+    mat3 covariance = m * transpose(m);
+    vec3 color = sh_color(i, normalize(position - u_key_center));
 
-    vec3 color = sh_color(i, normalize(position - u_camera_center));
-
+    uvec4 records[2 * MAX_VIEWS];
+    bool visible = false;
+    for (int v = 0; v < u_view_count; v++) {
+        visible = project(v, position, covariance, opacity, color, records[2 * v],
+                          records[2 * v + 1]) || visible;
+    }
+    if (!visible) {
+        return;
+    }
     uint slot = atomicAdd(instance_count, 1u);
-    splats[slot * 2] = uvec4(floatBitsToUint(center), floatBitsToUint(axis1));
-    splats[slot * 2 + 1] = uvec4(floatBitsToUint(axis2), packHalf2x16(color.rg),
-                                 packHalf2x16(vec2(color.b, opacity)));
+    for (int v = 0; v < u_view_count; v++) {
+        uint record = (slot * uint(u_view_count) + uint(v)) * 2u;
+        splats[record] = records[2 * v];
+        splats[record + 1] = records[2 * v + 1];
+    }
     // Back to front: farther splats get smaller keys. Positive floats order as their bits.
-    float distance = u_radial_keys ? length(position - u_camera_center) : t.z;
+    float distance = u_radial_keys ? length(position - u_key_center)
+                                   : (u_rotation[0] * position + u_translation[0]).z;
     keys[slot] = 0xFFFFFFFFu - floatBitsToUint(distance);
     values[slot] = slot;
 }

@@ -3,6 +3,7 @@
 #ifndef DS_SHADERS_SHADER_SOURCES_H
 #define DS_SHADERS_SHADER_SOURCES_H
 
+extern const char ds_shader_draw_range_comp[];
 extern const char ds_shader_preprocess_comp[];
 extern const char ds_shader_radix_histogram_comp[];
 extern const char ds_shader_radix_scan_comp[];

@@ -9,6 +9,7 @@ int run_gl_sort_tests(void);
 int run_gl_renderer_tests(void);
 int run_gl_overlay_tests(void);
 int run_gl_playback_tests(void);
+int run_gl_stereo_tests(void);
 
 /* A small stream with corrections (12 frames in segments of 5) written to a temporary folder;
  * its path goes to `path`. Remove it with gl_test_stream_remove. */

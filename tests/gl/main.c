@@ -26,6 +26,7 @@ static const test_group groups[] = {
     {"renderer", run_gl_renderer_tests},
     {"overlay", run_gl_overlay_tests},
     {"playback", run_gl_playback_tests},
+    {"stereo", run_gl_stereo_tests},
 };
 
 int main(int argc, char **argv) {

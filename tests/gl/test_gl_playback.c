@@ -63,7 +63,7 @@ static uint8_t *show(player_under_test *p, uint64_t t) {
         return NULL;
     }
     assert_int_equal(shown, t);
-    ds_gl_draw_options options = {{0, 0, 0}, false};
+    ds_gl_draw_options options = {.background = {0, 0, 0}};
     assert_int_equal(ds_gl_renderer_draw(p->renderer, slot, &info, &p->camera, &options).code,
                      DS_OK);
     uint8_t *rgb = malloc(WIDTH * HEIGHT * 3);

@@ -45,7 +45,7 @@ static ds_image cpu_image(const ds_gaussian_cloud *cloud, const ds_camera *camer
 
 static ds_image gl_image(ds_gl_renderer *renderer, int slot, const ds_gl_frame_info *info,
                          const ds_camera *camera) {
-    ds_gl_draw_options options = {{BACKGROUND[0], BACKGROUND[1], BACKGROUND[2]}, false};
+    ds_gl_draw_options options = {.background = {BACKGROUND[0], BACKGROUND[1], BACKGROUND[2]}};
     ds_status status = ds_gl_renderer_draw(renderer, slot, info, camera, &options);
     if (ds_failed(&status)) {
         fail_msg("draw: %s", status.message);

@@ -98,7 +98,7 @@ static playback_result play(const char *path, int width, int height, uint64_t fr
 
     playback_result r = {.splats = scene.count, .frames = frames};
     ds_frame_pipeline_seek(pipeline, 0, true);
-    ds_gl_draw_options options = {{0, 0, 0}, false};
+    ds_gl_draw_options options = {.background = {0, 0, 0}};
     double sums[3] = {0, 0, 0}, start = 0;
     uint64_t measured = 0;
     for (uint64_t t = 0; t < frames; t++) {
