@@ -5,6 +5,8 @@
 #ifndef DS_PLAYER_DESKTOP_PLAYER_H
 #define DS_PLAYER_DESKTOP_PLAYER_H
 
+#include "playback_session.h"
+
 #include "formats/status.h"
 #include "render/camera_path.h"
 
@@ -32,24 +34,6 @@ typedef struct ds_player_options {
     void (*notice)(void *context, const char *message);
     void *context;
 } ds_player_options;
-
-typedef struct ds_player_report {
-    uint64_t frames_shown;     /* stream frames put on screen */
-    uint64_t redraws;          /* windows presented */
-    uint64_t dropped, skipped; /* frames decoded too late; frames lost to damage */
-    uint64_t stalls;           /* times playback waited for the network (buffering) */
-    uint64_t largest_step;     /* most positions between two frames shown in a row */
-    uint64_t rendition_switches;
-    double startup_seconds;          /* from opening to the first frame on screen */
-    uint64_t network_bytes, retries; /* downloaded (HTTP), and transfers retried */
-    char renditions[256];            /* segments read per rendition, "low:2 default:3" */
-    double stall_seconds;
-    double seconds;
-    double decode_ms, upload_ms, segment_ms; /* per frame / per segment, recent averages */
-    double preprocess_ms, sort_ms, draw_ms;  /* GPU, recent */
-    unsigned gl_errors;                      /* GL debug messages of error severity */
-    char last_gl_error[256];
-} ds_player_report;
 
 ds_status ds_player_run(const ds_player_options *options, ds_player_report *report);
 

@@ -8,6 +8,7 @@ static const test_group groups[] = {
     {"camera_controller", run_camera_controller_tests},
     {"overlay_font", run_overlay_font_tests},
     {"playback_clock", run_playback_clock_tests},
+    {"xr_placement", run_xr_placement_tests},
 };
 
 int main(int argc, char **argv) {
