@@ -155,7 +155,8 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
     if (!ds_failed(&status)) {
         ds_frame_pipeline_seek(pipeline, o->first_frame, o->loop);
     }
-    ds_gl_draw_options draw = {.background = {o->background[0], o->background[1], o->background[2]}};
+    ds_gl_draw_options draw = {
+        .background = {o->background[0], o->background[1], o->background[2]}};
     int held = -1; /* the slot on screen */
     uint64_t held_position = 0;
     ds_gl_frame_info held_info = {0};

@@ -3,6 +3,7 @@
 #include "camera_path_option.h"
 #include "cli.h"
 #include "commands.h"
+#include "play_xr.h"
 
 #include "player/desktop_player.h"
 #include "player/gl_context.h"
@@ -53,6 +54,18 @@ static const char help[] =
     "  --buffer-mb N      over HTTP: most megabytes of stream kept (default 256)\n"
     "  --rendition NAME   with a renditions manifest (FILE.json, made by pack --renditions):\n"
     "                     keep to this one instead of adapting to the measured throughput\n"
+    "VR (an OpenXR headset; docs/player.md):\n"
+    "  --xr               play in the headset: the performer stands life-size on the floor\n"
+    "                     in front of you. Controllers: A / select play-pause, B / menu\n"
+    "                     recentre, X Y (left) seek -/+1 s, right thumbstick: flick to seek,\n"
+    "                     hold up / down to scale\n"
+    "  --xr-fallback      with no headset (or no OpenXR runtime), play in a window instead\n"
+    "  --xr-distance M    metres from you to the performer (default 1.5)\n"
+    "  --xr-scale S       performer scale (default 1: life-size for a capture in metres)\n"
+    "  --xr-resolution F  render the eyes at this fraction of the headset's resolution\n"
+    "                     (default: lowered and raised to keep each frame within 80% of the\n"
+    "                     display period of GPU time)\n"
+    "  --xr-budget N      draw at most N splats per frame, the nearest (default: all)\n"
     "scripted runs (tests, benchmarks):\n"
     "  --frames N         quit after showing N frames\n"
     "  --exit             quit after the last frame (implies --no-loop)\n"
@@ -67,6 +80,7 @@ static const char help[] =
 
 typedef struct play_options {
     ds_player_options player;
+    play_xr_settings xr;
     const char *camera_path;
     double turns;
     bool json, quiet;
@@ -97,6 +111,12 @@ static int parse(int argc, char **argv, play_options *o) {
         {"camera-path", required_argument, NULL, 'p'},
         {"turns", required_argument, NULL, 't'},
         {"debug", no_argument, NULL, 'D'},
+        {"xr", no_argument, NULL, 'X'},
+        {"xr-fallback", no_argument, NULL, 'W'},
+        {"xr-distance", required_argument, NULL, 'Y'},
+        {"xr-scale", required_argument, NULL, 'Z'},
+        {"xr-resolution", required_argument, NULL, 'U'},
+        {"xr-budget", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -196,6 +216,38 @@ static int parse(int argc, char **argv, play_options *o) {
         case 'D':
             p->debug = true;
             break;
+        case 'X':
+            o->xr.enabled = true;
+            break;
+        case 'W':
+            o->xr.fallback = true;
+            break;
+        case 'Y':
+            if (!cli_parse_numbers(optarg, 1, &o->xr.distance) || o->xr.distance < 0.3 ||
+                o->xr.distance > 50) {
+                return cli_usage_error("play", "--xr-distance needs 0.3..50 metres, not '%s'",
+                                       optarg);
+            }
+            break;
+        case 'Z':
+            if (!cli_parse_numbers(optarg, 1, &o->xr.scale) || o->xr.scale < 0.05 ||
+                o->xr.scale > 20) {
+                return cli_usage_error("play", "--xr-scale needs 0.05..20, not '%s'", optarg);
+            }
+            break;
+        case 'U':
+            if (!cli_parse_numbers(optarg, 1, &o->xr.resolution) || o->xr.resolution < 0.25 ||
+                o->xr.resolution > 1) {
+                return cli_usage_error("play", "--xr-resolution needs 0.25..1, not '%s'", optarg);
+            }
+            break;
+        case 'G':
+            if (!cli_parse_int(optarg, 1000, 100000000, &number)) {
+                return cli_usage_error("play", "--xr-budget needs 1000..100000000 splats, not '%s'",
+                                       optarg);
+            }
+            o->xr.budget = (unsigned long)number;
+            break;
         case 'j':
             o->json = true;
             break;
@@ -213,6 +265,14 @@ static int parse(int argc, char **argv, play_options *o) {
         return cli_usage_error("play", "expected at most one file, got %d", argc - optind);
     }
     p->path = argc - optind == 1 ? argv[optind] : DS_ASSETS_DIR "/sample.dsv";
+    if ((o->xr.fallback || o->xr.distance || o->xr.scale || o->xr.resolution || o->xr.budget) &&
+        !o->xr.enabled) {
+        return cli_usage_error("play", "the --xr-... options need --xr");
+    }
+    if (o->xr.enabled && o->camera_path) {
+        return cli_usage_error("play", "--camera-path is for the desktop; the headset moves the "
+                                       "camera in VR");
+    }
     return CLI_EXIT_OK;
 }
 
@@ -253,6 +313,13 @@ int command_play(int argc, char **argv) {
                       ? ""
                       : " (the bundled sample; give a file to play)");
         return CLI_EXIT_FAILURE;
+    }
+    if (o.xr.enabled) {
+        bool fall_back;
+        result = play_xr(&o.player, &o.xr, o.json, o.quiet, &fall_back);
+        if (!fall_back) {
+            return result;
+        }
     }
     if (!ds_gl_display_available()) {
         cli_error("play",

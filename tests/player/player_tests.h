@@ -7,5 +7,6 @@ int run_camera_controller_tests(void);
 int run_overlay_font_tests(void);
 int run_playback_clock_tests(void);
 int run_xr_placement_tests(void);
+int run_xr_resolution_tests(void);
 
 #endif
