@@ -124,6 +124,7 @@ static ds_status draw_eyes(xr_player *p, const ds_xr_frame *frame) {
         ds_xr_pose head = head_of(frame);
         ds_xr_placement_face(&p->placement, &head,
                              p->options->distance > 0 ? p->options->distance : 1.5);
+        p->placement.yaw += p->options->turn_degrees * (3.14159265358979323846 / 180.0);
         p->placed = true;
     }
     int width = ds_xr_resolution_size(&p->resolution, frame->width),

@@ -16,8 +16,11 @@ typedef struct ds_xr_player_options {
     const char *path;
     ds_playback_options playback;
     float background[3];
-    double distance;         /* metres from the user to the performer (0: 1.5) */
-    double scale;            /* performer scale, 1 = life-size (0: 1) */
+    double distance; /* metres from the user to the performer (0: 1.5) */
+    double scale;    /* performer scale, 1 = life-size (0: 1) */
+    /* Degrees the performer is turned about the vertical from facing the user with the side the
+     * desktop's start camera sees (which may be its back: no stream says where its front is). */
+    double turn_degrees;
     double resolution_scale; /* of the eyes' images, fixed; 0: driven by GPU time */
     uint32_t splat_budget;   /* most splats drawn per frame; 0: no limit */
     /* Splats nearer an eye than these (metres) are faded (start) and culled (end); both 0: the

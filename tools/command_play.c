@@ -62,6 +62,8 @@ static const char help[] =
     "  --xr-fallback      with no headset (or no OpenXR runtime), play in a window instead\n"
     "  --xr-distance M    metres from you to the performer (default 1.5)\n"
     "  --xr-scale S       performer scale (default 1: life-size for a capture in metres)\n"
+    "  --xr-turn DEG      turn the performer about the vertical (it faces you with the side\n"
+    "                     the desktop view starts on, which may be its back: try 180)\n"
     "  --xr-resolution F  render the eyes at this fraction of the headset's resolution\n"
     "                     (default: lowered and raised to keep each frame within 80% of the\n"
     "                     display period of GPU time)\n"
@@ -115,6 +117,7 @@ static int parse(int argc, char **argv, play_options *o) {
         {"xr-fallback", no_argument, NULL, 'W'},
         {"xr-distance", required_argument, NULL, 'Y'},
         {"xr-scale", required_argument, NULL, 'Z'},
+        {"xr-turn", required_argument, NULL, 'T'},
         {"xr-resolution", required_argument, NULL, 'U'},
         {"xr-budget", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'j'},
@@ -235,6 +238,13 @@ static int parse(int argc, char **argv, play_options *o) {
                 return cli_usage_error("play", "--xr-scale needs 0.05..20, not '%s'", optarg);
             }
             break;
+        case 'T':
+            if (!cli_parse_numbers(optarg, 1, &o->xr.turn) || o->xr.turn < -360 ||
+                o->xr.turn > 360) {
+                return cli_usage_error("play", "--xr-turn needs -360..360 degrees, not '%s'",
+                                       optarg);
+            }
+            break;
         case 'U':
             if (!cli_parse_numbers(optarg, 1, &o->xr.resolution) || o->xr.resolution < 0.25 ||
                 o->xr.resolution > 1) {
@@ -265,7 +275,8 @@ static int parse(int argc, char **argv, play_options *o) {
         return cli_usage_error("play", "expected at most one file, got %d", argc - optind);
     }
     p->path = argc - optind == 1 ? argv[optind] : DS_ASSETS_DIR "/sample.dsv";
-    if ((o->xr.fallback || o->xr.distance || o->xr.scale || o->xr.resolution || o->xr.budget) &&
+    if ((o->xr.fallback || o->xr.distance || o->xr.scale || o->xr.turn || o->xr.resolution ||
+         o->xr.budget) &&
         !o->xr.enabled) {
         return cli_usage_error("play", "the --xr-... options need --xr");
     }

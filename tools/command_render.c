@@ -364,7 +364,8 @@ static ds_status render_gpu(const render_options *o, const ds_gaussian_cloud *cl
         ds_gl_frame_info info;
         ds_gl_frame_fill_cloud(ds_gl_renderer_layout(renderer), cloud,
                                ds_gl_renderer_slot(renderer, 0), &info);
-        ds_gl_draw_options draw = {.background = {o->background[0], o->background[1], o->background[2]}};
+        ds_gl_draw_options draw = {
+            .background = {o->background[0], o->background[1], o->background[2]}};
         status = ds_gl_renderer_draw(renderer, 0, &info, camera, &draw);
         ds_image_free(image);
         if (!ds_failed(&status)) {

@@ -53,6 +53,7 @@ int play_xr(const ds_player_options *player, const play_xr_settings *xr, bool js
         .background = {player->background[0], player->background[1], player->background[2]},
         .distance = xr->distance,
         .scale = xr->scale,
+        .turn_degrees = xr->turn,
         .resolution_scale = xr->resolution,
         .splat_budget = (uint32_t)xr->budget,
         .frame_limit = player->frame_limit,

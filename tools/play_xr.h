@@ -11,6 +11,7 @@ typedef struct play_xr_settings {
     bool fallback;        /* --xr-fallback: the desktop window when no headset is there */
     double distance;      /* --xr-distance, metres */
     double scale;         /* --xr-scale */
+    double turn;          /* --xr-turn, degrees */
     double resolution;    /* --xr-resolution, 0: driven by GPU time */
     unsigned long budget; /* --xr-budget, splats */
 } play_xr_settings;
