@@ -72,7 +72,9 @@ void ds_playback_session_retire_idle(ds_playback_session *s) {
 bool ds_playback_session_update(ds_playback_session *s, bool every_frame,
                                 ds_player_report *report) {
     if (ds_playback_clock_take_jump(&s->clock)) {
-        ds_frame_pipeline_seek(s->pipeline, ds_playback_clock_position(&s->clock), s->clock.loop);
+        s->jump_target = ds_playback_clock_position(&s->clock);
+        s->jump_pending = true;
+        ds_frame_pipeline_seek(s->pipeline, s->jump_target, s->clock.loop);
     }
     uint64_t position = ds_playback_clock_position(&s->clock);
     if (s->have_shown && s->shown_position == position) {
@@ -97,10 +99,18 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame,
             report->stalls++;
         }
         uint64_t next = (taken ? shown : s->shown_position) + 1;
+        if (s->jump_pending && !(taken && shown >= s->jump_target)) {
+            /* Waiting for a seek's segment: hold at where the seek went, not after the frame
+             * still on show from before it. */
+            next = s->jump_target;
+        }
         s->clock.position = (double)next;
     }
     if (!taken) {
         return false;
+    }
+    if (shown >= s->jump_target) {
+        s->jump_pending = false;
     }
     if (s->buffering && shown == position) {
         s->buffering = false;

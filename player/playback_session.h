@@ -64,6 +64,9 @@ typedef struct ds_playback_session {
     /* waiting for the network: the clock holds at the next frame until it comes */
     bool buffering;
     double buffering_since;
+    /* the position the last seek went to, until a frame from there on is shown */
+    uint64_t jump_target;
+    bool jump_pending;
 } ds_playback_session;
 
 ds_status ds_playback_session_open(const char *path, const ds_playback_options *options,

@@ -283,6 +283,7 @@ ds_status ds_xr_player_run(const ds_xr_player_options *o, ds_xr_player_report *r
         report->frames_submitted ? 1000.0 * seconds / (double)report->frames_submitted : 0.0;
     report->resolution_scale = p.resolution.scale;
     report->placement = p.placement;
+    report->last_frame = ds_playback_session_shown_frame(&p.playback);
     snprintf(report->states, sizeof report->states, "%s", ds_xr_session_states(p.xr));
     ds_playback_session_fill_report(&p.playback, &report->playback);
     report->playback.redraws = report->frames_drawn;

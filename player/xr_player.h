@@ -39,6 +39,7 @@ typedef struct ds_xr_player_options {
 typedef struct ds_xr_player_report {
     ds_player_report playback;
     uint64_t frames_submitted, frames_drawn; /* to the runtime; with the eyes drawn */
+    uint32_t last_frame;                     /* the stream frame on show at the end */
     char states[512];                        /* the session states, in order */
     char space[16];                          /* STAGE or LOCAL */
     bool depth;                              /* a depth layer was submitted */

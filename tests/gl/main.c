@@ -22,10 +22,8 @@ void gl_test_context_teardown(void) {
 }
 
 static const test_group groups[] = {
-    {"sort", run_gl_sort_tests},
-    {"renderer", run_gl_renderer_tests},
-    {"overlay", run_gl_overlay_tests},
-    {"playback", run_gl_playback_tests},
+    {"sort", run_gl_sort_tests},       {"renderer", run_gl_renderer_tests},
+    {"overlay", run_gl_overlay_tests}, {"playback", run_gl_playback_tests},
     {"stereo", run_gl_stereo_tests},
 };
 

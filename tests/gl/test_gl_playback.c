@@ -7,6 +7,8 @@
 #include "player/frame_pipeline.h"
 #include "player/gl_context.h"
 #include "player/media.h"
+#include "player/monotonic_time.h"
+#include "player/playback_session.h"
 #include "render/gl_renderer.h"
 #include "render/view.h"
 #include "test_support.h"
@@ -156,6 +158,40 @@ static void a_damaged_segment_is_skipped_and_named(void **state) {
     gl_test_stream_remove();
 }
 
+/* Real-time playback (not every frame) through the playback session: a seek into a segment not
+ * yet decoded waits for it, holding the clock at the seek's target, and never goes back to the
+ * frame after the one on show from before the seek. */
+static void a_seek_is_kept_while_its_segment_decodes(void **state) {
+    (void)state;
+    char path[256];
+    gl_test_stream_pack(path, sizeof path);
+    ds_playback_session session;
+    ds_playback_options options = {.loop = true};
+    assert_int_equal(ds_playback_session_open(path, &options, &session).code, DS_OK);
+    ds_player_report report = {0};
+    ds_playback_clock *clock = &session.clock;
+    clock->paused = true;
+    /* Back and forth between the first and last segments, each seek landing in a segment the
+     * pipeline has not decoded just before. */
+    const uint32_t targets[] = {11, 1, 10, 2, 11, 0};
+    ds_playback_clock_seek(clock, 6);
+    for (size_t i = 0; i <= sizeof targets / sizeof *targets; i++) {
+        uint32_t target = i ? targets[i - 1] : 6;
+        if (i) {
+            ds_playback_clock_seek(clock, target);
+        }
+        double start = ds_monotonic_seconds();
+        while (ds_playback_session_shown_frame(&session) != target || !session.have_shown) {
+            ds_playback_session_update(&session, false, &report);
+            ds_playback_session_retire_idle(&session);
+            assert_int_equal(ds_playback_clock_frame(clock), target);
+            assert_true(ds_monotonic_seconds() - start < 30.0);
+        }
+    }
+    ds_playback_session_close(&session);
+    gl_test_stream_remove();
+}
+
 static int setup(void **state) {
     (void)state;
     gl_test_context_setup();
@@ -166,6 +202,7 @@ int run_gl_playback_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(seeking_renders_what_playing_renders),
         cmocka_unit_test(a_damaged_segment_is_skipped_and_named),
+        cmocka_unit_test(a_seek_is_kept_while_its_segment_decodes),
     };
     return cmocka_run_group_tests_name("gl_playback", tests, setup, NULL);
 }

@@ -351,6 +351,51 @@ static void thumbstick_scales_the_performer_only_while_focused(void **state) {
     clean(&t);
 }
 
+static void index_buttons_seek_and_simple_menu_recentres(void **state) {
+    (void)state;
+    xr_test t;
+    /* Valve Index: left B seeks a second forward, left A a second back: forward, back,
+     * forward while paused at START_FRAME. */
+    prepare(
+        &t,
+        "{\"frames\": 16, \"profile\": \"/interaction_profiles/valve/index_controller\","
+        " \"inputs\": [{\"frame\": 4, \"path\": \"/user/hand/left/input/b/click\", \"value\": 1},"
+        " {\"frame\": 5, \"path\": \"/user/hand/left/input/b/click\", \"value\": 0},"
+        " {\"frame\": 7, \"path\": \"/user/hand/left/input/a/click\", \"value\": 1},"
+        " {\"frame\": 10, \"path\": \"/user/hand/left/input/b/click\", \"value\": 1}]}");
+    ds_xr_player_options options = player_options();
+    ds_xr_player_report report;
+    run_player(&options, &report);
+    ds_media *media;
+    assert_int_equal(ds_media_open(DS_SAMPLE, &media).code, DS_OK);
+    uint32_t second = (uint32_t)lround(ds_media_fps(media));
+    ds_media_free(media);
+    print_message("paused at %u, seeks of +1, -1, +1 s: frame %u\n", START_FRAME,
+                  report.last_frame);
+    assert_int_equal(report.last_frame, START_FRAME + second);
+    assert_no_validation_errors(&t);
+    clean(&t);
+
+    /* Simple controller: the head turns to look along +x, then the right menu button recentres:
+     * the performer moves in front of the new gaze. */
+    prepare(&t,
+            "{\"frames\": 16, \"profile\": \"/interaction_profiles/khr/simple_controller\","
+            " \"head\": [{\"frame\": 0, \"position\": [0, 1.6, 0], \"orientation\": [0, 0, 0, 1]},"
+            " {\"frame\": 4, \"position\": [0, 1.6, 0], \"orientation\": [0, -0.7071068, 0, "
+            "0.7071068]}],"
+            " \"inputs\": [{\"frame\": 8, \"path\": \"/user/hand/right/input/menu/click\", "
+            "\"value\": 1}]}");
+    options.distance = 2.0;
+    run_player(&options, &report);
+    print_message("recentred at (%.3f, %.3f, %.3f)\n", report.placement.position[0],
+                  report.placement.position[1], report.placement.position[2]);
+    test_assert_close(report.placement.position[0], 2.0, 1e-3, "recentred x", 0);
+    test_assert_close(report.placement.position[1], 0.0, 1e-9, "on the floor", 0);
+    test_assert_close(report.placement.position[2], 0.0, 1e-3, "recentred z", 0);
+    assert_no_validation_errors(&t);
+    clean(&t);
+}
+
 static void without_a_stage_plays_in_local_space_and_without_depth(void **state) {
     (void)state;
     xr_test t;
@@ -430,6 +475,7 @@ static int run_xr_player_tests(void) {
         cmocka_unit_test(application_exit_request_ends_the_session),
         cmocka_unit_test(eyes_match_desktop_renders_from_their_poses),
         cmocka_unit_test(thumbstick_scales_the_performer_only_while_focused),
+        cmocka_unit_test(index_buttons_seek_and_simple_menu_recentres),
         cmocka_unit_test(without_a_stage_plays_in_local_space_and_without_depth),
         cmocka_unit_test(no_headset_is_a_clear_error),
         cmocka_unit_test(play_xr_command_runs_and_falls_back),
