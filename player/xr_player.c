@@ -286,6 +286,9 @@ ds_status ds_xr_player_run(const ds_xr_player_options *o, ds_xr_player_report *r
     report->last_frame = ds_playback_session_shown_frame(&p.playback);
     snprintf(report->states, sizeof report->states, "%s", ds_xr_session_states(p.xr));
     ds_playback_session_fill_report(&p.playback, &report->playback);
+    /* The stages of one frame, all from the last timer queries read. */
+    report->gpu_ms =
+        report->playback.preprocess_ms + report->playback.sort_ms + report->playback.draw_ms;
     report->playback.redraws = report->frames_drawn;
     report->playback.gl_errors = ds_gl_debug_error_count();
     snprintf(report->playback.last_gl_error, sizeof report->playback.last_gl_error, "%s",
