@@ -272,7 +272,9 @@ ds_status ds_xr_player_run(const ds_xr_player_options *o, ds_xr_player_report *r
         if (ds_failed(&status)) {
             break;
         }
-        if (o->frame_limit && report->frames_submitted >= o->frame_limit && !p.exit_requested) {
+        bool stop = (o->frame_limit && report->frames_submitted >= o->frame_limit) ||
+                    (o->keep_going && !o->keep_going(o->context));
+        if (stop && !p.exit_requested) {
             ds_xr_session_request_exit(p.xr);
             p.exit_requested = true;
         }

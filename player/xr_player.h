@@ -33,6 +33,9 @@ typedef struct ds_xr_player_options {
     uint64_t frame_limit;
     bool debug; /* GL debug output */
     void (*notice)(void *context, const char *message);
+    /* Polled every frame: false asks the runtime to end the session (Ctrl-C), which then stops
+     * cleanly. NULL: never. */
+    bool (*keep_going)(void *context);
     void *context;
 } ds_xr_player_options;
 

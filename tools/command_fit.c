@@ -3,6 +3,7 @@
 #include "capture_views.h"
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "progress.h"
 
 #include "encoder/first_frame_fit.h"
@@ -17,7 +18,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +54,6 @@ static const char help[] =
     "  --restart                 ignore an existing checkpoint\n"
     "  -q, --quiet               no progress display\n"
     "  -h, --help                show this help\n";
-
-static volatile sig_atomic_t stop_requested = 0;
-
-static void request_stop(int signal_number) {
-    (void)signal_number;
-    stop_requested = 1;
-}
 
 typedef struct fit_options {
     const char *capture, *output;
@@ -193,7 +186,7 @@ static bool on_progress(void *context, const ds_fit_progress *p) {
     cli_progress_update(&c->bar,
                         p->stage == DS_FIT_STAGE_JOINTS ? "fit 1/2 joints" : "fit 2/2 skin",
                         (double)done / (double)c->total_steps, detail, false);
-    return !stop_requested;
+    return !cli_interrupt_requested();
 }
 
 static ds_status write_summary(const char *path, const fit_options *o, const ds_capture *capture,
@@ -274,14 +267,13 @@ int command_fit(int argc, char **argv) {
             .joint_steps = o.settings.joint_iterations,
         };
         cli_progress_start(&progress.bar, o.quiet);
-        struct sigaction action = {.sa_handler = request_stop}, previous;
-        sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, &previous);
+        cli_interrupt interrupt;
+        cli_interrupt_catch(&interrupt);
         ds_fit_views joint_set = cli_views_for_fitting(&joint_views);
         ds_fit_views skin_set = cli_views_for_fitting(&skin_views);
         status = ds_fit_first_frame(&joint_set, &skin_set, &o.settings, on_progress, &progress,
                                     &joints, &skin);
-        sigaction(SIGINT, &previous, NULL);
+        cli_interrupt_release(&interrupt);
         cli_progress_finish(&progress.bar);
         if (ds_failed(&status)) {
             result = cli_fail(status.code == DS_ERR_INTERRUPTED ? "fit" : o.capture, &status);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "pack_sources.h"
 #include "progress.h"
 #include "stream_report.h"
@@ -10,7 +11,6 @@
 #include "formats/dsv_reader.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,13 +196,6 @@ static int settings_from(const pack_options *o, ds_pack_settings *s) {
 }
 
 /* Ctrl-C stops between steps, so the partial file is removed rather than left behind. */
-static volatile sig_atomic_t stop_requested = 0;
-
-static void request_stop(int signal_number) {
-    (void)signal_number;
-    stop_requested = 1;
-}
-
 typedef struct pack_progress {
     cli_progress bar;
 } pack_progress;
@@ -210,7 +203,7 @@ typedef struct pack_progress {
 static bool source_progress(void *context, const char *phase, double fraction) {
     pack_progress *p = context;
     cli_progress_update(&p->bar, phase, fraction, "", false);
-    return !stop_requested;
+    return !cli_interrupt_requested();
 }
 
 static bool frames_progress(void *context, const char *phase, double done, uint32_t total) {
@@ -218,7 +211,7 @@ static bool frames_progress(void *context, const char *phase, double done, uint3
     char detail[96];
     snprintf(detail, sizeof detail, "frame %u/%u, %s", (unsigned)done, total, phase);
     cli_progress_update(&p->bar, "packing", done / total, detail, false);
-    return !stop_requested;
+    return !cli_interrupt_requested();
 }
 
 /* Each preset of --renditions as OUT-<preset>.dsv beside the manifest OUT.json. The init block
@@ -309,9 +302,8 @@ int command_pack(int argc, char **argv) {
     }
     pack_progress progress;
     cli_progress_start(&progress.bar, o.quiet);
-    struct sigaction action = {.sa_handler = request_stop}, previous;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous);
+    cli_interrupt interrupt;
+    cli_interrupt_catch(&interrupt);
     ds_decomposition_settings decomposition, *chosen = NULL;
     if (o.joints > 0) {
         ds_decomposition_settings_default(1, &decomposition);
@@ -322,7 +314,7 @@ int command_pack(int argc, char **argv) {
     ds_status status = pack_source_open(o.input, chosen, source_progress, &progress, &source);
     if (ds_failed(&status)) {
         cli_progress_finish(&progress.bar);
-        sigaction(SIGINT, &previous, NULL);
+        cli_interrupt_release(&interrupt);
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : o.input, &status);
     }
     ds_sequence *sequence = pack_source_sequence(source);
@@ -332,14 +324,14 @@ int command_pack(int argc, char **argv) {
     if (o.renditions) {
         code = pack_renditions(&o, sequence, &progress);
         cli_progress_finish(&progress.bar);
-        sigaction(SIGINT, &previous, NULL);
+        cli_interrupt_release(&interrupt);
         pack_source_free(source);
         return code;
     }
     ds_pack_report report;
     status = ds_pack_stream(sequence, &settings, o.output, frames_progress, &progress, &report);
     cli_progress_finish(&progress.bar);
-    sigaction(SIGINT, &previous, NULL);
+    cli_interrupt_release(&interrupt);
     if (ds_failed(&status)) {
         pack_source_free(source);
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : o.output, &status);

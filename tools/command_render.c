@@ -4,6 +4,7 @@
 #include "camera_path_option.h"
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "progress.h"
 
 #include "formats/capture.h"
@@ -18,7 +19,6 @@
 #include "render/view.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -415,19 +415,12 @@ static int render_image(render_options *o, const ds_gaussian_cloud *cloud,
 }
 
 /* Ctrl-C (or SIGTERM) stops between frames; the partial video is removed. */
-static volatile sig_atomic_t stop_requested = 0;
-
-static void request_stop(int signal_number) {
-    (void)signal_number;
-    stop_requested = 1;
-}
-
 static bool sequence_progress(void *context, uint64_t done, uint64_t total) {
     char detail[64];
     snprintf(detail, sizeof detail, "frame %llu/%llu", (unsigned long long)done,
              (unsigned long long)total);
     cli_progress_update(context, "rendering", (double)done / (double)total, detail, false);
-    return !stop_requested;
+    return !cli_interrupt_requested();
 }
 
 static void sequence_warning(void *context, const char *message) {
@@ -462,10 +455,8 @@ static int render_sequence(render_options *o, ds_media *media, const ds_camera *
     }
     cli_progress bar;
     cli_progress_start(&bar, o->quiet);
-    struct sigaction action = {.sa_handler = request_stop}, previous, previous_term;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous);
-    sigaction(SIGTERM, &action, &previous_term);
+    cli_interrupt interrupt;
+    cli_interrupt_catch(&interrupt);
     ds_offline_render_options render = {
         .output = o->output,
         .width = still->width,
@@ -485,8 +476,7 @@ static int render_sequence(render_options *o, ds_media *media, const ds_camera *
     ds_offline_render_report report;
     status = ds_offline_render(media, &render, &report);
     cli_progress_finish(&bar);
-    sigaction(SIGINT, &previous, NULL);
-    sigaction(SIGTERM, &previous_term, NULL);
+    cli_interrupt_release(&interrupt);
     ds_gl_context_destroy(&context);
     if (has_path) {
         ds_camera_path_free(&path);

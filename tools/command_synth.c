@@ -2,13 +2,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "progress.h"
 
 #include "tools/synth/synth.h"
 
 #include <getopt.h>
 #include <omp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,13 +41,6 @@ static const char help[] =
     "  -q, --quiet        print nothing on success\n"
     "  -h, --help         show this help\n"
     "--views, --frames, --size, --rig, --motion, --seed and --samples override the preset.\n";
-
-static volatile sig_atomic_t stop_requested = 0;
-
-static void request_stop(int signal_number) {
-    (void)signal_number;
-    stop_requested = 1;
-}
 
 typedef struct synth_options {
     const char *output;
@@ -189,7 +182,7 @@ static bool on_progress(void *context, int done, int total) {
     char detail[96];
     snprintf(detail, sizeof detail, "frame %d/%d", (done - 1) / c->views + 1, c->frames);
     cli_progress_update(&c->bar, "synth", (double)done / total, detail, done == total);
-    return !stop_requested;
+    return !cli_interrupt_requested();
 }
 
 int command_synth(int argc, char **argv) {
@@ -208,13 +201,12 @@ int command_synth(int argc, char **argv) {
     const ds_synth_settings *s = &o.settings;
     progress_context progress = {.frames = s->frames, .views = s->views};
     cli_progress_start(&progress.bar, o.quiet);
-    struct sigaction action = {.sa_handler = request_stop}, previous;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous);
+    cli_interrupt interrupt;
+    cli_interrupt_catch(&interrupt);
     double started = cli_seconds();
     ds_status status = ds_synth_generate(o.output, s, on_progress, &progress);
     double seconds = cli_seconds() - started;
-    sigaction(SIGINT, &previous, NULL);
+    cli_interrupt_release(&interrupt);
     cli_progress_finish(&progress.bar);
     if (ds_failed(&status)) {
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "synth" : o.output, &status);

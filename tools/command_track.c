@@ -3,6 +3,7 @@
 #include "capture_views.h"
 #include "cli.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "progress.h"
 
 #include "encoder/image_metrics.h"
@@ -18,7 +19,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +60,6 @@ static const char help[] =
     "  --threads N             worker threads (default: all cores)\n"
     "  -q, --quiet             no progress display\n"
     "  -h, --help              show this help\n";
-
-static volatile sig_atomic_t stop_requested = 0;
-
-static void request_stop(int signal_number) {
-    (void)signal_number;
-    stop_requested = 1;
-}
 
 typedef struct track_options {
     const char *capture, *fit, *output;
@@ -308,7 +301,7 @@ static bool on_progress(void *context, const ds_track_progress *p) {
              p->stage == DS_TRACK_COARSE ? "coarse" : "fine", (long long)p->iteration,
              (long long)p->iterations, p->psnr);
     cli_progress_update(&c->bar, label, fraction, detail, false);
-    return !stop_requested;
+    return !cli_interrupt_requested();
 }
 
 /* Writes frame f's statistics and the manifest listing every frame done so far. */
@@ -493,9 +486,8 @@ int command_track(int argc, char **argv) {
     memcpy(o.settings.background, fine->background, sizeof o.settings.background);
     progress_context progress = {.frames_total = last - o.first + 1, .settings = &o.settings};
     cli_progress_start(&progress.bar, o.quiet);
-    struct sigaction action = {.sa_handler = request_stop}, previous_action;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_action);
+    cli_interrupt interrupt;
+    cli_interrupt_catch(&interrupt);
     if (result == CLI_EXIT_OK && !o.quiet) {
         printf("%-7s %14s %9s\n", "frame", "held-out PSNR", "seconds");
     }
@@ -567,7 +559,7 @@ int command_track(int argc, char **argv) {
         ds_track_frame_free(&older);
         ds_track_frame_free(&next);
     }
-    sigaction(SIGINT, &previous_action, NULL);
+    cli_interrupt_release(&interrupt);
     cli_progress_finish(&progress.bar);
     if (result == CLI_EXIT_OK && !o.quiet) {
         printf("tracked frames %d-%d of %s into %s\n", o.first, last, o.capture, o.output);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "play_xr.h"
 #include "cli.h"
+#include "interrupt.h"
 
 #include "player/xr_player.h"
 
@@ -28,6 +29,11 @@ static void print_report(const char *path, const ds_xr_player_report *r, bool js
                path, (unsigned long long)r->frames_submitted, (unsigned long long)r->frames_drawn,
                p->seconds, r->frame_ms, r->gpu_ms, 100.0 * r->resolution_scale, r->space);
     }
+}
+
+static bool not_interrupted(void *context) {
+    (void)context;
+    return !cli_interrupt_requested();
 }
 
 static void print_notice(void *context, const char *message) {
@@ -58,9 +64,14 @@ int play_xr(const ds_player_options *player, const play_xr_settings *xr, bool js
         .splat_budget = (uint32_t)xr->budget,
         .frame_limit = player->frame_limit,
         .debug = player->debug,
-        .notice = print_notice};
+        .notice = print_notice,
+        .keep_going = not_interrupted};
     ds_xr_player_report report;
+    /* Ctrl-C ends the session through the runtime, as a headset's own quit would. */
+    cli_interrupt interrupt;
+    cli_interrupt_catch(&interrupt);
     ds_status status = ds_xr_player_run(&options, &report);
+    cli_interrupt_release(&interrupt);
     if (ds_failed(&status)) {
         /* No runtime or no headset: the desktop can take over before anything was shown. */
         if (xr->fallback && status.code == DS_ERR_UNSUPPORTED && report.frames_submitted == 0) {

@@ -444,6 +444,21 @@ static void play_xr_command_runs_and_falls_back(void **state) {
     assert_non_null(strstr(output, "EXITING"));
     clean(&t);
 
+    /* Ctrl-C ends the session through the runtime: a clean exit, not a killed client. */
+    prepare(&t, "{\"frames\": 0}");
+    snprintf(command, sizeof command,
+             "timeout --preserve-status -s INT 5 '%s' play --xr --json '%s' 2>&1", DS_DUALSPLAT,
+             DS_SAMPLE);
+    pipe = popen(command, "r");
+    used = fread(output, 1, sizeof output - 1, pipe);
+    output[used] = '\0';
+    assert_int_equal(pclose(pipe), 0);
+    assert_non_null(strstr(output, "STOPPING IDLE EXITING"));
+    cJSON *runtime = load_json(t.folder, "report.json");
+    assert_true(number_of(runtime, "session_destroyed"));
+    cJSON_Delete(runtime);
+    clean(&t);
+
     prepare(&t, "{\"no_headset\": true}");
     snprintf(command, sizeof command, "'%s' play --xr '%s' 2>&1", DS_DUALSPLAT, DS_SAMPLE);
     pipe = popen(command, "r");
