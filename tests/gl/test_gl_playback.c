@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* Playback through the decode pipeline on a real GL context: seeking to a frame renders exactly
  * what playing up to it renders (colour change lists replayed from the segment start), playing
  * in order shows every frame once, and a damaged segment is reported and skipped while playback
