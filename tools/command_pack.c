@@ -17,6 +17,7 @@
 
 static const char help[] =
     "usage: dualsplat pack INPUT -o OUT.dsv [options]\n"
+    "       dualsplat pack RANGE_DIR... -o OUT.dsv [options]\n"
     "\n"
     "Compresses a volumetric video into a .dsv stream (docs/dsv-format.md). INPUT is one of:\n"
     "  - a `dualsplat track` output folder (binding.dsbind, frames/NNNNNN.dsframe);\n"
@@ -25,6 +26,9 @@ static const char help[] =
     "    them: joints and a binding are derived by skinning decomposition, and Gaussians that\n"
     "    skinning misses by more than the preset's error bound get corrections;\n"
     "  - one static .ply, .spz or .splat, as a one-frame stream.\n"
+    "Several track outputs of independent frame ranges (track --frames A:B, one folder per\n"
+    "range, as cluster jobs write them: docs/cluster.md) are joined into one stream; pack\n"
+    "refuses ranges from different fits, ranges that overlap and frames no range holds.\n"
     "The stream is written atomically: an interrupted pack leaves no OUT.dsv.\n"
     "\n"
     "options:\n"
@@ -49,6 +53,8 @@ static const char help[] =
 
 typedef struct pack_options {
     const char *input, *output, *quality, *codec, *renditions;
+    char *const *inputs; /* all the inputs: several tracked ranges */
+    int input_count;
     long segment_frames, fps_numerator, fps_denominator, map_quality, codebook, joints;
     ds_dsv_up_axis up;
     bool quiet;
@@ -149,10 +155,12 @@ static int parse(int argc, char **argv, pack_options *o) {
             return CLI_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        return cli_usage_error("pack", optind >= argc ? "no input given" : "one input at a time");
+    if (optind >= argc) {
+        return cli_usage_error("pack", "no input given");
     }
     o->input = argv[optind];
+    o->inputs = argv + optind;
+    o->input_count = argc - optind;
     if (o->renditions && o->output &&
         (strlen(o->output) < 6 || strcmp(o->output + strlen(o->output) - 5, ".json") != 0)) {
         return cli_usage_error("pack", "with --renditions, -o names the manifest: OUT.json");
@@ -311,7 +319,9 @@ int command_pack(int argc, char **argv) {
         chosen = &decomposition;
     }
     pack_source *source;
-    ds_status status = pack_source_open(o.input, chosen, source_progress, &progress, &source);
+    ds_status status = o.input_count > 1
+                           ? pack_source_open_ranges(o.inputs, o.input_count, &source)
+                           : pack_source_open(o.input, chosen, source_progress, &progress, &source);
     if (ds_failed(&status)) {
         cli_progress_finish(&progress.bar);
         cli_interrupt_release(&interrupt);

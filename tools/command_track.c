@@ -39,6 +39,12 @@ static const char help[] =
     "again continues\n"
     "after the last finished frame.\n"
     "\n"
+    "Independent ranges (a cluster, docs/cluster.md): `--frames A:B` into an OUTDIR that does not\n"
+    "hold frame A-1 starts from the first frame's pose instead, its coarse stage taking 32 times\n"
+    "the steps at 8 times the position rate to reach frame A's pose, so ranges run at once on\n"
+    "different machines; `dualsplat pack` joins their OUTDIRs. A pose far from the first (a\n"
+    "performer who walks away) may be out of that reach: see docs/cluster.md.\n"
+    "\n"
     "options:\n"
     "  --from DIR              the first frame's fit (required)\n"
     "  -o, --output DIR        where to write (required)\n"
@@ -60,6 +66,12 @@ static const char help[] =
     "  --threads N             worker threads (default: all cores)\n"
     "  -q, --quiet             no progress display\n"
     "  -h, --help              show this help\n";
+
+/* The first frame of an independent range starts from the first frame's pose, possibly far from
+ * its own: its coarse stage takes this many times the steps at this many times the position rate
+ * (measured on the synthetic dance: a pose 4 frames on is reached as well as sequential tracking
+ * does; 8 frames on, it is not). */
+enum { RANGE_START_COARSE_STEPS = 32, RANGE_START_COARSE_RATE = 8 };
 
 typedef struct track_options {
     const char *capture, *fit, *output;
@@ -507,13 +519,23 @@ int command_track(int argc, char **argv) {
         char previous_path[4096], older_path[4096];
         frame_path(o.output, "frames", f - 1, "dsframe", previous_path, sizeof previous_path);
         frame_path(o.output, "frames", f - 2, "dsframe", older_path, sizeof older_path);
-        status = load_frame(model, previous_path, f - 1, &previous);
-        if (ds_failed(&status)) {
-            status = ds_error(status.code, "frame %d must be tracked before frame %d (%s)", f - 1,
-                              f, status.message);
+        ds_track_settings settings = o.settings;
+        bool range_start = f == o.first && f > 1 && stat(previous_path, &info) != 0;
+        if (range_start) {
+            /* An independent range: from the first frame's pose, with no motion to go on; the
+             * coarse stage gets the reach a larger move needs. */
+            status = ds_track_frame_first(model, &previous);
+            settings.coarse_iterations *= RANGE_START_COARSE_STEPS;
+            settings.coarse_position_lr *= RANGE_START_COARSE_RATE;
+        } else {
+            status = load_frame(model, previous_path, f - 1, &previous);
+            if (ds_failed(&status)) {
+                status = ds_error(status.code, "frame %d must be tracked before frame %d (%s)",
+                                  f - 1, f, status.message);
+            }
         }
         bool have_older = false;
-        if (!ds_failed(&status) && f >= 2) {
+        if (!ds_failed(&status) && f >= 2 && !range_start) {
             ds_status older_status = load_frame(model, older_path, f - 2, &older);
             have_older = !ds_failed(&older_status);
         }
@@ -527,8 +549,9 @@ int command_track(int argc, char **argv) {
             progress.frame = f;
             ds_fit_views coarse_set = cli_views_for_fitting(&views.coarse);
             ds_fit_views fine_set = cli_views_for_fitting(&views.fine);
+            progress.settings = &settings;
             status = ds_track_next(model, &previous, have_older ? &older : NULL, &coarse_set,
-                                   &fine_set, &o.settings, on_progress, &progress, &next);
+                                   &fine_set, &settings, on_progress, &progress, &next);
         }
         if (!ds_failed(&status)) {
             status = ds_frame_save(path, (uint32_t)f, &next.transforms, next.skin);

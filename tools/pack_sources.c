@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pack_sources.h"
+#include "tracking_ranges.h"
 
 #include "formats/dualgs_files.h"
 #include "formats/ply.h"
@@ -19,6 +20,7 @@ struct pack_source {
     ds_sequence sequence;
     ds_dsv_canonical canonical;
     char *folder;                    /* tracking output or .ply folder */
+    tracking_ranges ranges;          /* tracking outputs of several ranges: a folder per frame */
     char **files;                    /* .ply sequence: one path per frame */
     ds_gaussian_cloud *still;        /* static: the cloud */
     ds_joint_transforms *transforms; /* .ply sequence: per frame, from the decomposition */
@@ -105,7 +107,8 @@ static ds_status open_static(pack_source *s, const char *path) {
 static ds_status load_tracked(void *context, uint32_t f, ds_sequence_frame *frame) {
     pack_source *s = context;
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/frames/%06u.dsframe", s->folder, f);
+    snprintf(path, sizeof path, "%s/frames/%06u.dsframe",
+             s->ranges.frame_folders ? s->ranges.frame_folders[f] : s->folder, f);
     uint32_t stored;
     ds_joint_transforms transforms;
     ds_gaussian_cloud *skin;
@@ -430,6 +433,43 @@ ds_status pack_source_open(const char *path, const ds_decomposition_settings *de
     return ds_ok();
 }
 
+ds_status pack_source_open_ranges(char *const *folders, int count, pack_source **out) {
+    if (count == 1) {
+        return pack_source_open(folders[0], NULL, NULL, NULL, out);
+    }
+    pack_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        return ds_error(DS_ERR_NO_MEMORY, "out of memory");
+    }
+    s->sequence.context = s;
+    s->sequence.fps_numerator = 30;
+    s->sequence.fps_denominator = 1;
+    ds_status status = ds_ok();
+    for (int i = 0; i < count && !ds_failed(&status); i++) {
+        char marker[PATH_MAX];
+        snprintf(marker, sizeof marker, "%s/binding.dsbind", folders[i]);
+        if (!is_directory(folders[i]) || !is_file(marker)) {
+            status =
+                ds_error(DS_ERR_ARGUMENT,
+                         "%s: not a tracking output; only tracked ranges are joined", folders[i]);
+        }
+    }
+    if (!ds_failed(&status)) {
+        status = open_tracking(s, folders[0]);
+    }
+    if (!ds_failed(&status)) {
+        status = tracking_ranges_join(folders, count, &s->ranges);
+    }
+    if (ds_failed(&status)) {
+        pack_source_free(s);
+        return status;
+    }
+    s->sequence.frame_count = s->ranges.frame_count;
+    s->sequence.canonical = &s->canonical;
+    *out = s;
+    return ds_ok();
+}
+
 pack_source_kind pack_source_kind_of(const pack_source *source) {
     return source->kind;
 }
@@ -443,6 +483,7 @@ void pack_source_free(pack_source *s) {
         return;
     }
     ds_dsv_canonical_free(&s->canonical);
+    tracking_ranges_free(&s->ranges);
     free(s->folder);
     if (s->files) {
         for (uint32_t f = 0; f < s->sequence.frame_count; f++) {

@@ -23,6 +23,9 @@ typedef bool (*pack_source_progress)(void *context, const char *phase, double fr
 /* Opens whatever `path` is. `decomposition` applies to .ply sequences (NULL: defaults). */
 ds_status pack_source_open(const char *path, const ds_decomposition_settings *decomposition,
                            pack_source_progress progress, void *context, pack_source **source);
+/* Tracking outputs of independent frame ranges joined into one sequence (tools/tracking_ranges.h);
+ * one folder opens as pack_source_open does. The folder names must outlive the source. */
+ds_status pack_source_open_ranges(char *const *folders, int count, pack_source **source);
 pack_source_kind pack_source_kind_of(const pack_source *source);
 /* The sequence to hand to ds_pack_stream (fps left for the caller to set). */
 ds_sequence *pack_source_sequence(pack_source *source);

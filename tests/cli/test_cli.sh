@@ -284,6 +284,29 @@ expect_stdout "probe encoded" "up axis +\+y"
 [ -f "$work/enc.dsv.work/track/frames/000002.dsframe" ] || fail "encode kept no tracking"
 run "encode bad frames" 2 -- encode "$work/enc" -o "$work/enc2.dsv" --frames 1:2
 expect_error_line "encode bad frames" "encode: --frames must start at 0"
+# Independent ranges (as cluster jobs track them) joined by pack; and what pack refuses.
+enc_fit="$work/enc.dsv.work/fit"
+run "track range 1" 0 -- track "$work/enc" --from "$enc_fit" -o "$work/ra" --frames 1:1 \
+    --coarse-iterations 2 --fine-iterations 2 -q
+run "track range 2" 0 -- track "$work/enc" --from "$enc_fit" -o "$work/rb" --frames 2:2 \
+    --coarse-iterations 2 --fine-iterations 2 -q
+[ ! -e "$work/rb/frames/000001.dsframe" ] || fail "a range tracked the frames before it"
+run "pack ranges" 0 -- pack "$work/ra" "$work/rb" -o "$work/joined.dsv" -q
+run "probe joined" 0 -- probe "$work/joined.dsv"
+expect_stdout "probe joined" "frames +3 at 30 fps"
+run "pack overlapping ranges" 1 -- pack "$work/ra" "$work/ra" -o "$work/bad.dsv" -q
+expect_error_line "pack overlapping ranges" ".*frame 1 is in both .*ra and .*ra: the ranges overlap"
+cp -r "$work/ra" "$work/rz"
+rm "$work/rz/frames/000001".*
+run "pack missing range" 1 -- pack "$work/rz" "$work/rb" -o "$work/bad.dsv" -q
+expect_error_line "pack missing range" ".*frame 1 is missing: no range given holds them.*"
+cp -r "$work/rb" "$work/rf"
+printf 'x' | dd of="$work/rf/canonical_skin.ply" bs=1 seek=400 conv=notrunc 2>/dev/null
+run "pack foreign range" 1 -- pack "$work/ra" "$work/rf" -o "$work/bad.dsv" -q
+expect_error_line "pack foreign range" ".*rf was tracked from another fit than .*ra \(their canonical_skin.ply differ\).*"
+run "pack range and splat" 1 -- pack "$work/ra" "$data/minimal.splat" -o "$work/bad.dsv" -q
+expect_error_line "pack range and splat" ".*minimal.splat: not a tracking output; only tracked ranges are joined"
+[ ! -e "$work/bad.dsv" ] || fail "a refused pack left a stream"
 
 # ---- the GL renderer without a display (headless EGL), videos, PNG sequences, the player ----
 # Mesa's EGL keeps allocations it never frees once its driver is unloaded, where no suppression
