@@ -9,5 +9,6 @@ int run_learning_rate_tests(void);
 int run_raster_backward_tests(void);
 int run_fitting_tests(void);
 int run_skinning_tests(void);
+int run_silhouette_centroid_tests(void);
 
 #endif

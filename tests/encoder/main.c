@@ -11,6 +11,7 @@ static const test_group groups[] = {
     {"raster_backward", run_raster_backward_tests},
     {"fitting", run_fitting_tests},
     {"skinning", run_skinning_tests},
+    {"silhouette_centroid", run_silhouette_centroid_tests},
 };
 
 int main(int argc, char **argv) {
