@@ -33,7 +33,7 @@ eval "$("$source_dir/tools/cluster/local-cluster" start "$cluster" 2)" || exit 1
 submitted=$("$source_dir/tools/cluster/submit" "$work/capture" "$work/out" --range-frames 4 \
     --segment-frames 4 --cpus 1 --dualsplat "$dualsplat" \
     --fit-args "--joint-iterations 300 --skin-iterations 500" \
-    --track-args "--coarse-iterations 60 --fine-iterations 100") || exit 1
+    --track-args "--coarse-iterations 80 --fine-iterations 120") || exit 1
 echo "$submitted"
 read -r fit array pack <"$work/out/jobs/ids"
 
