@@ -264,6 +264,13 @@ ds_status ds_xr_player_run(const ds_xr_player_options *o, ds_xr_player_report *r
             break;
         }
         snprintf(report->space, sizeof report->space, "%s", xr.space);
+        /* Checked before waiting for frames too: Ctrl-C must work while a headset sleeps. */
+        bool stop = (o->frame_limit && report->frames_submitted >= o->frame_limit) ||
+                    (o->keep_going && !o->keep_going(o->context));
+        if (stop && !p.exit_requested) {
+            ds_xr_session_request_exit(p.xr);
+            p.exit_requested = true;
+        }
         if (!xr.running) {
             sleep_briefly(); /* the runtime has not asked for frames (yet) */
             continue;
@@ -271,12 +278,6 @@ ds_status ds_xr_player_run(const ds_xr_player_options *o, ds_xr_player_report *r
         status = run_frame(&p, xr.focused, &last_time);
         if (ds_failed(&status)) {
             break;
-        }
-        bool stop = (o->frame_limit && report->frames_submitted >= o->frame_limit) ||
-                    (o->keep_going && !o->keep_going(o->context));
-        if (stop && !p.exit_requested) {
-            ds_xr_session_request_exit(p.xr);
-            p.exit_requested = true;
         }
     }
     double seconds = ds_monotonic_seconds() - start;
