@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "byte_buffer.h"
 #include "capture_internal.h"
+#include "vector3.h"
 
 #include <errno.h>
 #include <math.h>
@@ -127,16 +128,7 @@ static bool rotation_from_quaternion(const double q[4], double r[9]) {
     if (!(norm > 1e-12) || !isfinite(norm)) {
         return false;
     }
-    double w = q[0] / norm, x = q[1] / norm, y = q[2] / norm, z = q[3] / norm;
-    r[0] = 1 - 2 * (y * y + z * z);
-    r[1] = 2 * (x * y - w * z);
-    r[2] = 2 * (x * z + w * y);
-    r[3] = 2 * (x * y + w * z);
-    r[4] = 1 - 2 * (x * x + z * z);
-    r[5] = 2 * (y * z - w * x);
-    r[6] = 2 * (x * z - w * y);
-    r[7] = 2 * (y * z + w * x);
-    r[8] = 1 - 2 * (x * x + y * y);
+    ds_unit_quaternion_matrix(q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm, r);
     return true;
 }
 

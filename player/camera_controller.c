@@ -2,23 +2,15 @@
 
 #include "render/view.h"
 
+#include "formats/vector3.h"
+
 #include <math.h>
 #include <stdbool.h>
 
 static const double DS_PI = 3.14159265358979323846;
 
-static double dot(const double a[3], const double b[3]) {
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static void cross(const double a[3], const double b[3], double out[3]) {
-    out[0] = a[1] * b[2] - a[2] * b[1];
-    out[1] = a[2] * b[0] - a[0] * b[2];
-    out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
 static bool normalize(double v[3]) {
-    double length = sqrt(dot(v, v));
+    double length = sqrt(ds_vec3_dot(v, v));
     if (!(length > 0.0 && isfinite(length))) {
         return false;
     }
@@ -50,9 +42,9 @@ static void camera_axes(const ds_camera_controller *c, double forward[3], double
     for (int k = 0; k < 3; k++) {
         forward[k] = -direction[k];
     }
-    cross(minus_up, forward, right);
+    ds_vec3_cross(minus_up, forward, right);
     normalize(right); /* never zero: pitch stays short of the poles */
-    cross(forward, right, down);
+    ds_vec3_cross(forward, right, down);
 }
 
 ds_status ds_camera_controller_init_from(const ds_camera *framing, const double target[3],
@@ -81,7 +73,7 @@ ds_status ds_camera_controller_init_from(const ds_camera *framing, const double 
     for (int k = 0; k < 3; k++) {
         offset[k] = eye[k] - target[k];
     }
-    double distance = sqrt(dot(offset, offset));
+    double distance = sqrt(ds_vec3_dot(offset, offset));
     /* Relative to the coordinates' size: a framing camera's centre comes back from R and t with
      * rounding, so "at the target" is never exactly zero. */
     double size = 0.0;
@@ -93,20 +85,20 @@ ds_status ds_camera_controller_init_from(const ds_camera *framing, const double 
     }
     /* e1 points from the axis toward the eye, so the home yaw is 0; straight above or below the
      * target any horizontal direction serves. */
-    double height = dot(offset, c->up);
+    double height = ds_vec3_dot(offset, c->up);
     for (int k = 0; k < 3; k++) {
         c->e1[k] = offset[k] - height * c->up[k];
     }
-    if (sqrt(dot(c->e1, c->e1)) <= 1e-9 * distance || !normalize(c->e1)) {
+    if (sqrt(ds_vec3_dot(c->e1, c->e1)) <= 1e-9 * distance || !normalize(c->e1)) {
         const double x[3] = {1, 0, 0}, y[3] = {0, 1, 0};
-        cross(c->up, fabs(c->up[0]) < 0.9 ? x : y, c->e1);
+        ds_vec3_cross(c->up, fabs(c->up[0]) < 0.9 ? x : y, c->e1);
         normalize(c->e1);
     }
-    cross(c->up, c->e1, c->e2);
+    ds_vec3_cross(c->up, c->e1, c->e2);
     double sine = clamp(height / distance, -1.0, 1.0);
     c->view = (ds_camera_controller_view){
         .target = {target[0], target[1], target[2]},
-        .yaw = atan2(dot(offset, c->e2), dot(offset, c->e1)),
+        .yaw = atan2(ds_vec3_dot(offset, c->e2), ds_vec3_dot(offset, c->e1)),
         .pitch = clamp(asin(sine), -DS_CAMERA_CONTROLLER_MAX_PITCH, DS_CAMERA_CONTROLLER_MAX_PITCH),
         .distance = distance,
         .fov_y_degrees = 2.0 * atan(0.5 * framing->height / framing->fy) * 180.0 / DS_PI,

@@ -16,7 +16,6 @@
 #include <GL/glew.h>
 #include <SDL2/SDL.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +44,6 @@ typedef struct player {
     double overlay_updated;
 } player;
 
-static void notice(const player *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void notice(const player *p, const char *format, ...) {
-    char message[512];
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(message, sizeof message, format, arguments);
-    va_end(arguments);
-    p->options->notice(p->options->context, message);
-}
-
 static ds_status session_open(const char *path, const ds_player_options *o, session *s) {
     ds_playback_options options = {.loop = o->loop,
                                    .speed = o->speed,
@@ -72,13 +61,6 @@ static ds_status session_open(const char *path, const ds_player_options *o, sess
     return status;
 }
 
-static void report_pipeline_errors(player *p) {
-    char message[DS_STATUS_MESSAGE_SIZE + 64];
-    while (ds_frame_pipeline_take_error(p->session.playback.pipeline, message, sizeof message)) {
-        notice(p, "%s: %s", ds_media_name(p->session.playback.media), message);
-    }
-}
-
 static void save_screenshot(player *p) {
     ds_playback_session *s = &p->session.playback;
     const char *folder = p->options->screenshot_folder ? p->options->screenshot_folder : ".";
@@ -93,9 +75,10 @@ static void save_screenshot(player *p) {
         ds_image_free(&image);
     }
     if (ds_failed(&status)) {
-        notice(p, "screenshot %s: %s", path, status.message);
+        ds_player_notify(p->options->notice, p->options->context, "screenshot %s: %s", path,
+                         status.message);
     } else {
-        notice(p, "screenshot: %s", path);
+        ds_player_notify(p->options->notice, p->options->context, "screenshot: %s", path);
     }
 }
 
@@ -109,14 +92,14 @@ static void open_dropped_file(player *p, const char *path) {
     session next;
     ds_status status = session_open(path, p->options, &next);
     if (ds_failed(&status)) {
-        notice(p, "%s: %s (still playing %s)", path, status.message,
-               ds_media_name(p->session.playback.media));
+        ds_player_notify(p->options->notice, p->options->context, "%s: %s (still playing %s)", path,
+                         status.message, ds_media_name(p->session.playback.media));
         return;
     }
     ds_playback_session_close(&p->session.playback);
     p->session = next;
     reset_camera(p);
-    notice(p, "playing %s", path);
+    ds_player_notify(p->options->notice, p->options->context, "playing %s", path);
 }
 
 static void on_key(player *p, SDL_Keycode key) {
@@ -353,7 +336,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
             report->startup_seconds = ds_monotonic_seconds() - opened;
         }
         ds_playback_session_retire_idle(s);
-        report_pipeline_errors(&p);
+        ds_playback_session_report_errors(s, o->notice, o->context);
         update_overlay(&p, now);
         status = draw(&p);
         if (new_frame && o->screenshot_after && report->frames_shown == o->screenshot_after) {

@@ -3,6 +3,7 @@
 #include "monotonic_time.h"
 #include "renditions.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 void ds_playback_session_close(ds_playback_session *s) {
@@ -142,6 +143,26 @@ void ds_playback_session_seek_segment(ds_playback_session *s, int direction) {
         segment = ((segment % segments) + segments) % segments;
     }
     ds_playback_clock_seek(&s->clock, segment * (int64_t)segment_frames);
+}
+
+void ds_player_notify(ds_player_notice notice, void *context, const char *format, ...) {
+    if (!notice) {
+        return;
+    }
+    char message[512];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof message, format, arguments);
+    va_end(arguments);
+    notice(context, message);
+}
+
+void ds_playback_session_report_errors(ds_playback_session *s, ds_player_notice notice,
+                                       void *context) {
+    char message[DS_STATUS_MESSAGE_SIZE + 64];
+    while (ds_frame_pipeline_take_error(s->pipeline, message, sizeof message)) {
+        ds_player_notify(notice, context, "%s: %s", ds_media_name(s->media), message);
+    }
 }
 
 uint32_t ds_playback_session_shown_frame(const ds_playback_session *s) {

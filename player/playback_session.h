@@ -85,6 +85,15 @@ void ds_playback_session_seek_segment(ds_playback_session *session, int directio
 /* The frame on show (0 before the first). */
 uint32_t ds_playback_session_shown_frame(const ds_playback_session *session);
 
+/* A message for the user through a front end's notice callback (NULL: none), printf-style. */
+typedef void (*ds_player_notice)(void *context, const char *message);
+void ds_player_notify(ds_player_notice notice, void *context, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Passes on the damage the decode pipeline met since the last call ("<media>: segment 1 ... is
+ * damaged; its frames are skipped"), one message each. */
+void ds_playback_session_report_errors(ds_playback_session *session, ds_player_notice notice,
+                                       void *context);
+
 /* Fills the report's decode, GPU, rendition and network figures (waits for the GPU's timers). */
 void ds_playback_session_fill_report(ds_playback_session *session, ds_player_report *report);
 

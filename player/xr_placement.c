@@ -2,6 +2,8 @@
 
 #include "render/view.h"
 
+#include "formats/vector3.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -10,16 +12,6 @@ static void normalize(double v[3]) {
     for (int k = 0; k < 3; k++) {
         v[k] /= n;
     }
-}
-
-static double dot(const double a[3], const double b[3]) {
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static void cross(const double a[3], const double b[3], double out[3]) {
-    out[0] = a[1] * b[2] - a[2] * b[1];
-    out[1] = a[2] * b[0] - a[0] * b[2];
-    out[2] = a[0] * b[1] - a[1] * b[0];
 }
 
 static int compare_doubles(const void *a, const void *b) {
@@ -37,17 +29,17 @@ ds_status ds_xr_placement_init(const ds_gaussian_cloud *performance, const doubl
     double y[3] = {up[0], up[1], up[2]}, z[3] = {front[0], front[1], front[2]}, x[3];
     normalize(y);
     /* The front, levelled: only its horizontal part says which way the performer faces. */
-    double along = dot(z, y);
+    double along = ds_vec3_dot(z, y);
     for (int k = 0; k < 3; k++) {
         z[k] -= along * y[k];
     }
-    if (!(sqrt(dot(z, z)) > 1e-6)) {
+    if (!(sqrt(ds_vec3_dot(z, z)) > 1e-6)) {
         /* Seen from straight above or below: any horizontal direction will do. */
         double other[3] = {fabs(y[0]) < 0.9 ? 1.0 : 0.0, fabs(y[0]) < 0.9 ? 0.0 : 1.0, 0.0};
-        cross(other, y, z);
+        ds_vec3_cross(other, y, z);
     }
     normalize(z);
-    cross(y, z, x);
+    ds_vec3_cross(y, z, x);
     for (int k = 0; k < 3; k++) {
         p->upright[k] = x[k];
         p->upright[3 + k] = y[k];
@@ -67,7 +59,7 @@ ds_status ds_xr_placement_init(const ds_gaussian_cloud *performance, const doubl
     qsort(heights, performance->count, sizeof *heights, compare_doubles);
     double floor_height = heights[(size_t)(0.005 * (double)(performance->count - 1))];
     free(heights);
-    double lift = floor_height - dot(center, y);
+    double lift = floor_height - ds_vec3_dot(center, y);
     for (int k = 0; k < 3; k++) {
         p->anchor[k] = center[k] + lift * y[k];
         p->position[k] = 0.0;
@@ -77,18 +69,9 @@ ds_status ds_xr_placement_init(const ds_gaussian_cloud *performance, const doubl
     return ds_ok();
 }
 
-/* Rotation matrix (row-major) of a unit quaternion (x, y, z, w). */
+/* Rotation matrix (row-major) of a unit quaternion stored (x, y, z, w), as OpenXR does. */
 static void quaternion_matrix(const double q[4], double m[9]) {
-    double x = q[0], y = q[1], z = q[2], w = q[3];
-    m[0] = 1 - 2 * (y * y + z * z);
-    m[1] = 2 * (x * y - w * z);
-    m[2] = 2 * (x * z + w * y);
-    m[3] = 2 * (x * y + w * z);
-    m[4] = 1 - 2 * (x * x + z * z);
-    m[5] = 2 * (y * z - w * x);
-    m[6] = 2 * (x * z - w * y);
-    m[7] = 2 * (y * z + w * x);
-    m[8] = 1 - 2 * (x * x + y * y);
+    ds_unit_quaternion_matrix(q[3], q[0], q[1], q[2], m);
 }
 
 void ds_xr_placement_face(ds_xr_placement *p, const ds_xr_pose *head, double distance) {
@@ -131,7 +114,7 @@ void ds_xr_placement_to_stage(const ds_xr_placement *p, const double world[3], d
         d[k] = world[k] - p->anchor[k];
     }
     for (int i = 0; i < 3; i++) {
-        stage[i] = p->scale * dot(&m[3 * i], d) + p->position[i];
+        stage[i] = p->scale * ds_vec3_dot(&m[3 * i], d) + p->position[i];
     }
 }
 
@@ -155,10 +138,10 @@ ds_camera ds_xr_eye_camera(const ds_xr_placement *p, const ds_xr_pose *eye, cons
         for (int j = 0; j < 3; j++) {
             camera.rotation[3 * i + j] = row[0] * m[j] + row[1] * m[3 + j] + row[2] * m[6 + j];
         }
-        camera.translation[i] = dot(row, offset);
+        camera.translation[i] = ds_vec3_dot(row, offset);
     }
     for (int i = 0; i < 3; i++) {
-        camera.translation[i] -= dot(&camera.rotation[3 * i], p->anchor);
+        camera.translation[i] -= ds_vec3_dot(&camera.rotation[3 * i], p->anchor);
     }
     /* The image spans tan(left)..tan(right) across and tan(up)..tan(down) down. */
     double tan_left = tan(fov->left), tan_right = tan(fov->right);

@@ -9,7 +9,6 @@
 #include "render/gl_renderer.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -31,20 +30,6 @@ typedef struct xr_player {
     ds_xr_resolution resolution;
     bool exit_requested;
 } xr_player;
-
-static void notice(const xr_player *p, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-static void notice(const xr_player *p, const char *format, ...) {
-    if (!p->options->notice) {
-        return;
-    }
-    char message[512];
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(message, sizeof message, format, arguments);
-    va_end(arguments);
-    p->options->notice(p->options->context, message);
-}
 
 /* Uprights the performance and turns its front (the side the framing camera sees) to the user. */
 static ds_status init_placement(xr_player *p) {
@@ -83,7 +68,8 @@ static void apply_commands(xr_player *p, const ds_xr_commands *c, double seconds
     ds_playback_clock *clock = &p->playback.clock;
     if (c->toggle_pause) {
         ds_playback_clock_toggle_pause(clock);
-        notice(p, "%s", clock->paused ? "paused" : "playing");
+        ds_player_notify(p->options->notice, p->options->context, "%s",
+                         clock->paused ? "paused" : "playing");
     }
     if (c->seek_seconds) {
         ds_playback_clock_seek_by(clock, (int64_t)lround(clock->fps) * c->seek_seconds);
@@ -180,10 +166,7 @@ static ds_status run_frame(xr_player *p, bool focused, double *last_time) {
         s->clock.last_time = now;
     }
     ds_playback_session_retire_idle(s);
-    char message[DS_STATUS_MESSAGE_SIZE + 64];
-    while (ds_frame_pipeline_take_error(s->pipeline, message, sizeof message)) {
-        notice(p, "%s: %s", ds_media_name(s->media), message);
-    }
+    ds_playback_session_report_errors(s, p->options->notice, p->options->context);
     if (frame.render && !s->have_shown) {
         frame.render = false; /* nothing decoded yet: an empty frame keeps the session alive */
     }

@@ -2,6 +2,8 @@
 
 #include "view.h"
 
+#include "formats/vector3.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +13,6 @@ static const double DS_PI = 3.14159265358979323846;
  * the target) for the view direction and the axis not to be parallel. */
 static const double MIN_ORBIT_SINE = 1e-6;
 
-static double dot(const double a[3], const double b[3]) {
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static void cross(const double a[3], const double b[3], double out[3]) {
-    out[0] = a[1] * b[2] - a[2] * b[1];
-    out[1] = a[2] * b[0] - a[0] * b[2];
-    out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
 /* v / |v|, scaled by its largest component first so that tiny vectors (an interpolated up can
  * pass near zero) do not underflow when squared; false for zero or non-finite vectors. */
 static bool unit_vector(const double v[3], double out[3]) {
@@ -29,7 +21,7 @@ static bool unit_vector(const double v[3], double out[3]) {
         return false;
     }
     double scaled[3] = {v[0] / scale, v[1] / scale, v[2] / scale};
-    double length = sqrt(dot(scaled, scaled));
+    double length = sqrt(ds_vec3_dot(scaled, scaled));
     for (int k = 0; k < 3; k++) {
         out[k] = scaled[k] / length;
     }
@@ -79,13 +71,13 @@ ds_status ds_camera_path_orbit(const ds_camera *framing, const double target[3],
         orbit.center[k] = target[k];
         offset[k] = eye[k] - target[k];
     }
-    orbit.height = dot(offset, orbit.axis);
+    orbit.height = ds_vec3_dot(offset, orbit.axis);
     double horizontal[3];
     for (int k = 0; k < 3; k++) {
         horizontal[k] = offset[k] - orbit.height * orbit.axis[k];
     }
-    orbit.radius = sqrt(dot(horizontal, horizontal));
-    if (!(orbit.radius > MIN_ORBIT_SINE * sqrt(dot(offset, offset)))) {
+    orbit.radius = sqrt(ds_vec3_dot(horizontal, horizontal));
+    if (!(orbit.radius > MIN_ORBIT_SINE * sqrt(ds_vec3_dot(offset, offset)))) {
         return ds_error(DS_ERR_ARGUMENT,
                         "orbit: the camera stands on the axis it would turn around (straight %s "
                         "the target)",
@@ -135,7 +127,7 @@ static ds_status orbit_camera(const ds_camera_orbit *orbit, double t, int width,
     double angle = 2.0 * DS_PI * orbit->turns * fraction;
     double c = cos(angle), s = sin(angle);
     double tangent[3], eye[3];
-    cross(orbit->axis, orbit->radial, tangent);
+    ds_vec3_cross(orbit->axis, orbit->radial, tangent);
     for (int k = 0; k < 3; k++) {
         eye[k] = orbit->center[k] + orbit->height * orbit->axis[k] +
                  orbit->radius * (c * orbit->radial[k] + s * tangent[k]);

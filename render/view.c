@@ -1,18 +1,13 @@
 #include "view.h"
 
 #include "formats/cloud_stats.h"
+#include "formats/vector3.h"
 
 #include <math.h>
 
 static const double DS_PI = 3.14159265358979323846;
 
 const double ds_default_up[3] = {0.0, -1.0, 0.0};
-
-static void cross(const double a[3], const double b[3], double out[3]) {
-    out[0] = a[1] * b[2] - a[2] * b[1];
-    out[1] = a[2] * b[0] - a[0] * b[2];
-    out[2] = a[0] * b[1] - a[1] * b[0];
-}
 
 static double normalize(double v[3]) {
     double length = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
@@ -40,12 +35,12 @@ ds_status ds_camera_look_at(const double eye[3], const double target[3], const d
     /* Camera axes: x right, y down, z forward, right-handed: x = down x forward. */
     double down[3] = {-up[0], -up[1], -up[2]};
     double right[3];
-    cross(down, forward, right);
+    ds_vec3_cross(down, forward, right);
     if (normalize(right) < 1e-9) {
         return ds_error(DS_ERR_ARGUMENT, "the up direction is parallel to the viewing direction");
     }
     double image_down[3];
-    cross(forward, right, image_down);
+    ds_vec3_cross(forward, right, image_down);
     const double *rows[3] = {right, image_down, forward};
     double focal = 0.5 * height / tan(0.5 * fov_y_degrees * DS_PI / 180.0);
     *camera = (ds_camera){.width = width,

@@ -403,19 +403,32 @@ static ds_status open_ply_sequence(pack_source *s, const char *folder,
 
 /* ---- any ---- */
 
+/* An empty source at the default 30 fps; NULL when out of memory. */
+static pack_source *source_new(void) {
+    pack_source *s = calloc(1, sizeof *s);
+    if (s) {
+        s->sequence.context = s;
+        s->sequence.fps_numerator = 30;
+        s->sequence.fps_denominator = 1;
+    }
+    return s;
+}
+
+/* A `dualsplat track` output: a folder with the binding it writes once. */
+static bool is_tracking_output(const char *path) {
+    char marker[PATH_MAX];
+    snprintf(marker, sizeof marker, "%s/binding.dsbind", path);
+    return is_directory(path) && is_file(marker);
+}
+
 ds_status pack_source_open(const char *path, const ds_decomposition_settings *decomposition,
                            pack_source_progress progress, void *context, pack_source **out) {
-    pack_source *s = calloc(1, sizeof *s);
+    pack_source *s = source_new();
     if (!s) {
         return ds_error(DS_ERR_NO_MEMORY, "out of memory");
     }
-    s->sequence.context = s;
-    s->sequence.fps_numerator = 30;
-    s->sequence.fps_denominator = 1;
     ds_status status;
-    char marker[PATH_MAX];
-    snprintf(marker, sizeof marker, "%s/binding.dsbind", path);
-    if (is_directory(path) && is_file(marker)) {
+    if (is_tracking_output(path)) {
         status = open_tracking(s, path);
     } else if (is_directory(path)) {
         status = open_ply_sequence(s, path, decomposition, progress, context);
@@ -437,18 +450,13 @@ ds_status pack_source_open_ranges(char *const *folders, int count, pack_source *
     if (count == 1) {
         return pack_source_open(folders[0], NULL, NULL, NULL, out);
     }
-    pack_source *s = calloc(1, sizeof *s);
+    pack_source *s = source_new();
     if (!s) {
         return ds_error(DS_ERR_NO_MEMORY, "out of memory");
     }
-    s->sequence.context = s;
-    s->sequence.fps_numerator = 30;
-    s->sequence.fps_denominator = 1;
     ds_status status = ds_ok();
     for (int i = 0; i < count && !ds_failed(&status); i++) {
-        char marker[PATH_MAX];
-        snprintf(marker, sizeof marker, "%s/binding.dsbind", folders[i]);
-        if (!is_directory(folders[i]) || !is_file(marker)) {
+        if (!is_tracking_output(folders[i])) {
             status =
                 ds_error(DS_ERR_ARGUMENT,
                          "%s: not a tracking output; only tracked ranges are joined", folders[i]);

@@ -707,6 +707,31 @@ RT_API rt_xrSyncActions(XrSession handle, const XrActionsSyncInfo *info) {
 }
 
 /* The action a state query names, checked against the expected type; NULL after refusing. */
+XrResult rt_check_action_attached(const rt_action *action, const char *function) {
+    const rt_action_set *set = rt_action_set_from(RT_HANDLE(XrActionSet, action->action_set));
+    if (!set || !set->attached || !rt_current->session.action_sets_attached) {
+        return rt_refuse(XR_ERROR_ACTIONSET_NOT_ATTACHED, function,
+                         "action '%s''s set is not attached", action->name);
+    }
+    return XR_SUCCESS;
+}
+
+XrResult rt_check_subaction(const rt_action *action, XrPath path, const char *function,
+                            uint32_t *state_index) {
+    if (path == XR_NULL_PATH) {
+        *state_index = 0;
+        return XR_SUCCESS;
+    }
+    for (uint32_t i = 0; i < action->subaction_count; i++) {
+        if (action->subaction_paths[i] == path) {
+            *state_index = 1 + i;
+            return XR_SUCCESS;
+        }
+    }
+    return rt_refuse(XR_ERROR_PATH_UNSUPPORTED, function,
+                     "subactionPath was not declared for action '%s'", action->name);
+}
+
 static rt_action_state *queried_state(XrSession handle, const XrActionStateGetInfo *info,
                                       XrActionType type, const char *function, XrResult *result) {
     if (!rt_session_checked(handle, function, result) ||
@@ -724,23 +749,12 @@ static rt_action_state *queried_state(XrSession handle, const XrActionStateGetIn
                       action->name, (int)action->type, (int)type);
         return NULL;
     }
-    const rt_action_set *set = rt_action_set_from(RT_HANDLE(XrActionSet, action->action_set));
-    if (!set || !set->attached || !rt_current->session.action_sets_attached) {
-        *result = rt_refuse(XR_ERROR_ACTIONSET_NOT_ATTACHED, function,
-                            "action '%s''s set is not attached", action->name);
-        return NULL;
+    uint32_t index = 0;
+    *result = rt_check_action_attached(action, function);
+    if (*result == XR_SUCCESS) {
+        *result = rt_check_subaction(action, info->subactionPath, function, &index);
     }
-    if (info->subactionPath == XR_NULL_PATH) {
-        return &action->states[0];
-    }
-    for (uint32_t i = 0; i < action->subaction_count; i++) {
-        if (action->subaction_paths[i] == info->subactionPath) {
-            return &action->states[1 + i];
-        }
-    }
-    *result = rt_refuse(XR_ERROR_PATH_UNSUPPORTED, function,
-                        "subactionPath was not declared for action '%s'", action->name);
-    return NULL;
+    return *result == XR_SUCCESS ? &action->states[index] : NULL;
 }
 
 RT_API rt_xrGetActionStateBoolean(XrSession session, const XrActionStateGetInfo *info,
@@ -827,10 +841,9 @@ RT_API rt_xrEnumerateBoundSourcesForAction(XrSession session,
     if (!action) {
         return rt_refuse(XR_ERROR_HANDLE_INVALID, function, "unknown action");
     }
-    const rt_action_set *set = rt_action_set_from(RT_HANDLE(XrActionSet, action->action_set));
-    if (!set || !set->attached || !rt_current->session.action_sets_attached) {
-        return rt_refuse(XR_ERROR_ACTIONSET_NOT_ATTACHED, function,
-                         "action '%s''s set is not attached", action->name);
+    result = rt_check_action_attached(action, function);
+    if (result != XR_SUCCESS) {
+        return result;
     }
     XrPath bound[RT_MAX_BINDINGS];
     uint32_t bound_count = 0;
@@ -914,18 +927,13 @@ static XrResult check_haptic(XrSession handle, const XrHapticActionInfo *info,
         return rt_refuse(XR_ERROR_ACTION_TYPE_MISMATCH, function,
                          "action '%s' is not a vibration output", action->name);
     }
-    const rt_action_set *set = rt_action_set_from(RT_HANDLE(XrActionSet, action->action_set));
-    if (!set || !set->attached || !session->action_sets_attached) {
-        return rt_refuse(XR_ERROR_ACTIONSET_NOT_ATTACHED, function,
-                         "action '%s''s set is not attached", action->name);
+    uint32_t index;
+    result = rt_check_action_attached(action, function);
+    if (result == XR_SUCCESS) {
+        result = rt_check_subaction(action, info->subactionPath, function, &index);
     }
-    bool declared = info->subactionPath == XR_NULL_PATH;
-    for (uint32_t i = 0; i < action->subaction_count; i++) {
-        declared = declared || action->subaction_paths[i] == info->subactionPath;
-    }
-    if (!declared) {
-        return rt_refuse(XR_ERROR_PATH_UNSUPPORTED, function,
-                         "subactionPath was not declared for action '%s'", action->name);
+    if (result != XR_SUCCESS) {
+        return result;
     }
     return session->state == XR_SESSION_STATE_FOCUSED ? XR_SUCCESS : XR_SESSION_NOT_FOCUSED;
 }

@@ -220,6 +220,13 @@ rt_space *rt_space_from(XrSpace space);
 rt_swapchain *rt_swapchain_from(XrSwapchain swapchain);
 rt_action_set *rt_action_set_from(XrActionSet action_set);
 rt_action *rt_action_from(XrAction action);
+/* Refuses (and returns the error for) an action whose set is not attached to the session; else
+ * XR_SUCCESS. */
+XrResult rt_check_action_attached(const rt_action *action, const char *function);
+/* Refuses a subaction path the action did not declare (XR_NULL_PATH is always fine); else the
+ * index of its state: 0 for XR_NULL_PATH, 1 + i for the i-th declared path. */
+XrResult rt_check_subaction(const rt_action *action, XrPath path, const char *function,
+                            uint32_t *state_index);
 /* The session a handle names, or NULL after refusing it with XR_ERROR_HANDLE_INVALID. */
 rt_session *rt_session_checked(XrSession session, const char *function, XrResult *result);
 

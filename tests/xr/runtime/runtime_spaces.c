@@ -311,18 +311,13 @@ RT_API rt_xrCreateActionSpace(XrSession handle, const XrActionSpaceCreateInfo *i
         return rt_refuse(XR_ERROR_ACTION_TYPE_MISMATCH, function, "action '%s' is not a pose",
                          action->name);
     }
-    const rt_action_set *set = rt_action_set_from(RT_HANDLE(XrActionSet, action->action_set));
-    if (!set || !set->attached || !session->action_sets_attached) {
-        return rt_refuse(XR_ERROR_ACTIONSET_NOT_ATTACHED, function,
-                         "action '%s''s set is not attached to the session", action->name);
+    uint32_t index;
+    result = rt_check_action_attached(action, function);
+    if (result == XR_SUCCESS) {
+        result = rt_check_subaction(action, info->subactionPath, function, &index);
     }
-    bool declared = info->subactionPath == XR_NULL_PATH;
-    for (uint32_t i = 0; i < action->subaction_count; i++) {
-        declared = declared || action->subaction_paths[i] == info->subactionPath;
-    }
-    if (!declared) {
-        return rt_refuse(XR_ERROR_PATH_UNSUPPORTED, function,
-                         "subactionPath was not declared for action '%s'", action->name);
+    if (result != XR_SUCCESS) {
+        return result;
     }
     if (!rt_pose_valid(&info->poseInActionSpace)) {
         return rt_refuse(XR_ERROR_POSE_INVALID, function,
