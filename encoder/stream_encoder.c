@@ -326,11 +326,12 @@ static ds_status encode_segment(const ds_dsv_canonical *c, const uint32_t *spati
 static ds_status write_segment(ds_dsv_writer *writer, uint32_t first, uint32_t frames,
                                layer_bytes *bytes, ds_pack_report *report) {
     static const uint32_t types[DS_DSV_KINDS] = {DS_DSV_LAYER_MOTION, DS_DSV_LAYER_APPEARANCE,
-                                                 DS_DSV_LAYER_COLOUR, DS_DSV_LAYER_CORRECTIONS};
+                                                 DS_DSV_LAYER_COLOUR, DS_DSV_LAYER_CORRECTIONS,
+                                                 DS_DSV_LAYER_AUDIO};
     ds_dsv_layer layers[DS_DSV_KINDS];
     int count = 0;
     for (int kind = 0; kind < DS_DSV_KINDS; kind++) {
-        if (kind == DS_DSV_CORRECTIONS && bytes->kinds[kind].size == 0) {
+        if ((kind == DS_DSV_CORRECTIONS || kind == DS_DSV_AUDIO) && bytes->kinds[kind].size == 0) {
             continue;
         }
         if (bytes->kinds[kind].size > UINT32_MAX) {
@@ -338,7 +339,7 @@ static ds_status write_segment(ds_dsv_writer *writer, uint32_t first, uint32_t f
                             "a layer exceeds 4 GiB: use fewer frames per segment");
         }
         layers[count++] = (ds_dsv_layer){types[kind], 1, bytes->kinds[kind].data,
-                                         (uint32_t)bytes->kinds[kind].size};
+                                         (uint32_t)bytes->kinds[kind].size, false};
         report->layer_bytes[kind] += bytes->kinds[kind].size;
     }
     ds_byte_buffer segment = {0};
@@ -379,6 +380,11 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
             ds_dsv_canonical_free(&canonical);
         } else {
             writer.header.up_axis = sequence->up_axis;
+            if (sequence->audio) {
+                writer.header.audio_codec = sequence->audio->codec;
+                writer.header.audio_channels = sequence->audio->channels;
+                writer.header.audio_sample_rate = sequence->audio->sample_rate;
+            }
         }
     }
     report->init_bytes = init.size;
@@ -415,6 +421,16 @@ ds_status ds_pack_stream(const ds_sequence *sequence, const ds_pack_settings *s,
         if (!ds_failed(&status)) {
             status = encode_segment(&canonical, spatial_order, &frames, s, extent, &reporter,
                                     &bytes, &report->corrections);
+        }
+        if (!ds_failed(&status) && sequence->audio) {
+            const ds_dsv_header *h = &writer.header;
+            status = ds_audio_track_segment_layer(
+                sequence->audio,
+                ds_audio_frame_start(first, h->audio_sample_rate, h->fps_numerator,
+                                     h->fps_denominator),
+                ds_audio_frame_start(first + frames.count, h->audio_sample_rate, h->fps_numerator,
+                                     h->fps_denominator),
+                &bytes.kinds[DS_DSV_AUDIO]);
         }
         if (!ds_failed(&status)) {
             status = write_segment(&writer, first, frames.count, &bytes, report);

@@ -6,11 +6,13 @@
 #define DS_ENCODER_STREAM_ENCODER_H
 
 #include "appearance_codec.h"
+#include "audio_track.h"
 #include "colour_codebook.h"
 #include "motion_codec.h"
 
 #include "formats/dsv_container.h"
 #include "formats/dsv_init.h"
+#include "formats/dsv_reader.h"
 #include "formats/gaussian_cloud.h"
 
 /* One frame as a source gives it. */
@@ -30,7 +32,8 @@ typedef struct ds_sequence {
     /* Fills `frame` (created by the encoder for the canonical's counts) with frame f. */
     ds_status (*load)(void *context, uint32_t f, ds_sequence_frame *frame);
     void *context;
-    ds_dsv_up_axis up_axis; /* which way is up in the source's world */
+    ds_dsv_up_axis up_axis;      /* which way is up in the source's world */
+    const ds_audio_track *audio; /* the sound, on the frames' timeline (NULL: silent) */
 } ds_sequence;
 
 typedef struct ds_pack_settings {
@@ -53,9 +56,9 @@ extern const char *const ds_pack_preset_names;
 
 typedef struct ds_pack_report {
     uint64_t file_bytes, init_bytes;
-    uint64_t layer_bytes[4]; /* motion, opacity/scale, colour, corrections (kinds of
-                                formats/dsv_reader.h) */
-    uint64_t corrections;    /* corrected Gaussian-frames */
+    uint64_t layer_bytes[DS_DSV_KINDS]; /* motion, opacity/scale, colour, corrections, audio
+                                           (kinds of formats/dsv_reader.h) */
+    uint64_t corrections;               /* corrected Gaussian-frames */
     double seconds;
 } ds_pack_report;
 

@@ -58,6 +58,9 @@ void ds_dsv_header_encode(const ds_dsv_header *h, uint8_t out[DS_DSV_HEADER_SIZE
     ds_store_u32le(out + 44, h->init_crc);
     ds_store_u32le(out + 48, h->index_crc);
     out[52] = (uint8_t)h->up_axis;
+    out[53] = (uint8_t)h->audio_codec;
+    out[54] = (uint8_t)h->audio_channels;
+    ds_store_u32le(out + 56, h->audio_sample_rate);
     ds_store_u32le(out + 60, crc(out, 60));
 }
 
@@ -89,6 +92,15 @@ ds_status ds_dsv_header_decode(const uint8_t *data, size_t size, ds_dsv_header *
                         data[52]);
     }
     h->up_axis = (ds_dsv_up_axis)data[52];
+    h->audio_codec = data[53] < DS_AUDIO_CODECS ? (ds_audio_codec)data[53] : DS_AUDIO_NONE;
+    h->audio_channels = data[54];
+    h->audio_sample_rate = ds_load_u32le(data + 56);
+    if (data[53] >= DS_AUDIO_CODECS ||
+        (h->audio_codec != DS_AUDIO_NONE &&
+         (h->audio_channels == 0 || h->audio_channels > DS_AUDIO_MAX_CHANNELS ||
+          h->audio_sample_rate < DS_AUDIO_MIN_RATE || h->audio_sample_rate > DS_AUDIO_MAX_RATE))) {
+        return ds_error(DS_ERR_FORMAT, "the stream's header describes its sound wrongly");
+    }
     if (h->frame_count == 0 || h->frame_count > DS_DSV_MAX_FRAMES || h->segment_frames == 0 ||
         h->fps_numerator == 0 || h->fps_denominator == 0) {
         return ds_error(DS_ERR_FORMAT, "the stream's header has invalid frame counts or rate");
@@ -215,7 +227,8 @@ ds_status ds_dsv_segment_parse(const uint8_t *data, size_t size, const ds_dsv_se
             return ds_error(DS_ERR_FORMAT, "segment's %s layer runs past the segment", name);
         }
         layer->data = data + offset;
-        if (crc(layer->data, layer->size) != ds_load_u32le(p + 12)) {
+        layer->damaged = crc(layer->data, layer->size) != ds_load_u32le(p + 12);
+        if (layer->damaged && layer->type != DS_DSV_LAYER_AUDIO) {
             return ds_error(DS_ERR_FORMAT, "segment's %s layer is damaged (checksum mismatch)",
                             name);
         }

@@ -6,6 +6,7 @@
 #define DS_FORMATS_DSV_CONTAINER_H
 
 #include "byte_buffer.h"
+#include "dsv_audio.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,7 +15,7 @@ enum {
     DS_DSV_HEADER_SIZE = 64,
     DS_DSV_INDEX_ENTRY_SIZE = 32,
     DS_DSV_VERSION_MAJOR = 1,
-    DS_DSV_VERSION_MINOR = 1, /* 1.1: the world's up axis in the header */
+    DS_DSV_VERSION_MINOR = 2, /* 1.1: the world's up axis in the header; 1.2: sound */
     DS_DSV_SEGMENT_HEADER_SIZE = 16,
     DS_DSV_LAYER_ENTRY_SIZE = 16,
     DS_DSV_MAX_LAYERS = 16,
@@ -54,6 +55,9 @@ typedef struct ds_dsv_header {
     uint32_t init_size, init_crc;
     uint32_t index_crc;
     ds_dsv_up_axis up_axis;
+    /* The sound every segment carries an AUDI layer of (since 1.2; DS_AUDIO_NONE: silent). */
+    ds_audio_codec audio_codec;
+    uint32_t audio_channels, audio_sample_rate;
 } ds_dsv_header;
 
 typedef struct ds_dsv_segment_entry {
@@ -90,19 +94,23 @@ ds_status ds_dsv_index_decode(const uint8_t *data, size_t size, const ds_dsv_hea
 #define DS_DSV_LAYER_APPEARANCE  DS_DSV_FOURCC('O', 'P', 'S', 'C')
 #define DS_DSV_LAYER_COLOUR      DS_DSV_FOURCC('C', 'O', 'L', 'R')
 #define DS_DSV_LAYER_CORRECTIONS DS_DSV_FOURCC('C', 'O', 'R', 'R')
+#define DS_DSV_LAYER_AUDIO       DS_DSV_FOURCC('A', 'U', 'D', 'I')
 
 typedef struct ds_dsv_layer {
     uint32_t type;
     uint16_t version;
     const uint8_t *data;
     uint32_t size;
+    bool damaged; /* parsing: its checksum failed (only the audio layer is let through so) */
 } ds_dsv_layer;
 
 /* Appends a segment: header, layer table (with checksums), payloads. */
 ds_status ds_dsv_segment_encode(uint32_t first_frame, uint32_t frames, const ds_dsv_layer *layers,
                                 int count, ds_byte_buffer *out);
 /* Splits a segment's bytes into its layers (pointing into `data`), checking the header against
- * the index entry and every layer's checksum. */
+ * the index entry and every layer's checksum. A damaged audio layer is passed on marked damaged
+ * (its packets have their own checksums, so the picture and the rest of the sound survive); any
+ * other damaged layer fails the segment. */
 ds_status ds_dsv_segment_parse(const uint8_t *data, size_t size, const ds_dsv_segment_entry *entry,
                                ds_dsv_layer layers[DS_DSV_MAX_LAYERS], int *count);
 

@@ -7,6 +7,7 @@
 
 #include "byte_source.h"
 #include "dsv_appearance.h"
+#include "dsv_audio.h"
 #include "dsv_colour.h"
 #include "dsv_container.h"
 #include "dsv_corrections.h"
@@ -29,7 +30,14 @@ bool ds_dsv_file_is_stream(const char *path);
 void ds_dsv_close(ds_dsv *dsv);
 
 /* The layers a segment stores, by kind, for size reports. */
-enum { DS_DSV_MOTION, DS_DSV_APPEARANCE, DS_DSV_COLOUR, DS_DSV_CORRECTIONS, DS_DSV_KINDS };
+enum {
+    DS_DSV_MOTION,
+    DS_DSV_APPEARANCE,
+    DS_DSV_COLOUR,
+    DS_DSV_CORRECTIONS,
+    DS_DSV_AUDIO,
+    DS_DSV_KINDS
+};
 
 typedef struct ds_dsv_segment {
     uint32_t index, first_frame, frames;
@@ -38,11 +46,18 @@ typedef struct ds_dsv_segment {
     ds_colour_layer colour;
     bool has_corrections;
     ds_corrections_layer corrections;
+    /* The segment's sound (streams with a sound track: header.audio_codec). A damaged packet is
+     * left out; damage to the audio layer's table costs the segment its sound, not its picture:
+     * `audio_problem` then says what was lost ("" when nothing was). */
+    bool has_audio;
+    ds_audio_layer audio;
+    char audio_problem[DS_STATUS_MESSAGE_SIZE + 32];
     uint32_t layer_bytes[DS_DSV_KINDS];
 } ds_dsv_segment;
 
 /* Reads and decodes segment s. A damaged or missing (truncated file) segment is an error that
- * names the segment; the stream stays usable for the others. */
+ * names the segment; the stream stays usable for the others. Damage confined to the audio layer
+ * is not an error (see ds_dsv_segment.audio_problem). */
 ds_status ds_dsv_read_segment(ds_dsv *dsv, uint32_t s, ds_dsv_segment *segment);
 /* Decodes the bytes of segment s already at hand (e.g. fetched over HTTP). */
 ds_status ds_dsv_decode_segment(const ds_dsv *dsv, uint32_t s, const uint8_t *bytes, size_t size,
@@ -57,6 +72,10 @@ ds_status ds_dsv_segment_layer_sizes(ds_dsv *dsv, uint32_t s, uint64_t sizes[DS_
 static inline uint32_t ds_dsv_segment_of(const ds_dsv *dsv, uint32_t frame) {
     return frame / dsv->header.segment_frames;
 }
+
+/* The audio timeline sample where frame `frame` starts (formats/dsv_audio.h), at the stream's
+ * sample rate and frame rate. */
+int64_t ds_dsv_audio_frame_start(const ds_dsv *dsv, uint32_t frame);
 
 /* One frame's state. Colour indices are kept between calls so that the next frame of the same
  * segment applies only its changes; any other frame replays its segment's change lists. */

@@ -84,6 +84,9 @@ ds_status ds_dsv_writer_finish(ds_dsv_writer *w) {
     }
     ds_dsv_index_encode(w->entries, w->header.segment_count, index);
     w->header.index_crc = (uint32_t)crc32_z(0, index, index_size);
+    /* The oldest minor version that holds what this stream uses, so older players still open
+     * streams without sound. */
+    w->header.version_minor = w->header.audio_codec != DS_AUDIO_NONE ? 2 : 1;
     uint8_t header[DS_DSV_HEADER_SIZE];
     ds_dsv_header_encode(&w->header, header);
     ds_status status = ds_atomic_file_write_at(&w->file, DS_DSV_HEADER_SIZE, index, index_size);

@@ -7,10 +7,12 @@
 #include "progress.h"
 #include "stream_report.h"
 
+#include "encoder/audio_track.h"
 #include "formats/dsv_manifest.h"
 #include "formats/dsv_reader.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,13 @@ static const char help[] =
     "  --up AXIS               the world axis that is up: +x, -x, +y, -y, +z or -z, stored\n"
     "                          so players stand the subject upright (default: unspecified,\n"
     "                          which players take as -y, the axes of COLMAP-trained splats)\n"
+    "  --audio FILE            the performance's sound: any file libavformat reads (WAV, FLAC,\n"
+    "                          MP3, a video with sound), resampled to 48 kHz and stored in\n"
+    "                          every segment, so it streams and seeks with the picture\n"
+    "  --audio-offset SECONDS  where frame 0 is in the sound file (default 0): 2.5 skips its\n"
+    "                          first 2.5 s; -1 puts a second of silence before it\n"
+    "  --audio-codec NAME      opus (default), aac or flac (lossless)\n"
+    "  --audio-bitrate KBPS    bit rate of opus or aac (default: opus 96, aac 128)\n"
     "  -q, --quiet             no progress bar\n"
     "  -h, --help              show this help\n";
 
@@ -57,6 +66,8 @@ typedef struct pack_options {
     int input_count;
     long segment_frames, fps_numerator, fps_denominator, map_quality, codebook, joints;
     ds_dsv_up_axis up;
+    const char *audio;
+    ds_audio_settings audio_settings;
     bool quiet;
 } pack_options;
 
@@ -75,7 +86,21 @@ static bool parse_fps(const char *text, long *numerator, long *denominator) {
 }
 
 static int parse(int argc, char **argv, pack_options *o) {
-    enum { SEGMENT = 256, FPS, CODEC, MAP_QUALITY, CODEBOOK, JOINTS, QUALITY, UP, RENDITIONS };
+    enum {
+        SEGMENT = 256,
+        FPS,
+        CODEC,
+        MAP_QUALITY,
+        CODEBOOK,
+        JOINTS,
+        QUALITY,
+        UP,
+        RENDITIONS,
+        AUDIO,
+        AUDIO_OFFSET,
+        AUDIO_CODEC,
+        AUDIO_BITRATE,
+    };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"quality", required_argument, NULL, QUALITY},
@@ -87,6 +112,10 @@ static int parse(int argc, char **argv, pack_options *o) {
         {"joints", required_argument, NULL, JOINTS},
         {"up", required_argument, NULL, UP},
         {"renditions", required_argument, NULL, RENDITIONS},
+        {"audio", required_argument, NULL, AUDIO},
+        {"audio-offset", required_argument, NULL, AUDIO_OFFSET},
+        {"audio-codec", required_argument, NULL, AUDIO_CODEC},
+        {"audio-bitrate", required_argument, NULL, AUDIO_BITRATE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -145,6 +174,31 @@ static int parse(int argc, char **argv, pack_options *o) {
                 return cli_usage_error("pack", "--joints needs 1..1048576, not '%s'", optarg);
             }
             break;
+        case AUDIO:
+            o->audio = optarg;
+            break;
+        case AUDIO_OFFSET:
+            if (!cli_parse_numbers(optarg, 1, &o->audio_settings.offset_seconds) ||
+                fabs(o->audio_settings.offset_seconds) > 3600) {
+                return cli_usage_error(
+                    "pack", "--audio-offset needs seconds in -3600..3600, not '%s'", optarg);
+            }
+            break;
+        case AUDIO_CODEC:
+            if (!ds_audio_codec_parse(optarg, &o->audio_settings.codec)) {
+                return cli_usage_error("pack", "--audio-codec needs opus, aac or flac, not '%s'",
+                                       optarg);
+            }
+            break;
+        case AUDIO_BITRATE: {
+            long kbps;
+            if (!cli_parse_int(optarg, 6, 512, &kbps)) {
+                return cli_usage_error("pack", "--audio-bitrate needs 6..512 kbit/s, not '%s'",
+                                       optarg);
+            }
+            o->audio_settings.bitrate = (int)kbps * 1000;
+            break;
+        }
         case 'q':
             o->quiet = true;
             break;
@@ -167,6 +221,11 @@ static int parse(int argc, char **argv, pack_options *o) {
     }
     if (!o->output) {
         return cli_usage_error("pack", "no output given (-o OUT.dsv)");
+    }
+    if (!o->audio && (o->audio_settings.offset_seconds != 0 || o->audio_settings.codec ||
+                      o->audio_settings.bitrate)) {
+        return cli_usage_error("pack", "--audio-offset, --audio-codec and --audio-bitrate need "
+                                       "--audio FILE");
     }
     return CLI_EXIT_OK;
 }
@@ -297,6 +356,24 @@ static int pack_renditions(pack_options *o, ds_sequence *sequence, pack_progress
     return CLI_EXIT_OK;
 }
 
+/* What became of the sound, and whether its length matches the picture's. */
+static void report_sound(const ds_audio_track *audio, const ds_sequence *sequence) {
+    double fps = (double)sequence->fps_numerator / sequence->fps_denominator;
+    double picture = sequence->frame_count / fps,
+           sound = (double)audio->samples / audio->sample_rate;
+    uint64_t bytes = 0;
+    for (uint32_t p = 0; p < audio->packet_count; p++) {
+        bytes += audio->packets[p].size;
+    }
+    fprintf(stderr, "pack: sound: %s, %s, %u Hz, %.2f s, %.0f kbit/s\n",
+            ds_audio_codec_name(audio->codec), audio->channels == 1 ? "mono" : "stereo",
+            audio->sample_rate, sound, sound > 0 ? (double)bytes * 8 / sound / 1000 : 0.0);
+    if (sound > picture + 1.0 / fps) {
+        fprintf(stderr, "pack: the sound runs %.2f s past the last frame; that part is left out\n",
+                sound - picture);
+    }
+}
+
 int command_pack(int argc, char **argv) {
     pack_options o;
     int code = parse(argc, argv, &o);
@@ -307,6 +384,14 @@ int command_pack(int argc, char **argv) {
     code = settings_from(&o, &settings);
     if (code != CLI_EXIT_OK) {
         return code;
+    }
+    /* The sound first: a file that cannot be read should not wait for the frames. */
+    ds_audio_track audio = {0};
+    if (o.audio) {
+        ds_status status = ds_audio_track_encode_file(o.audio, &o.audio_settings, &audio);
+        if (ds_failed(&status)) {
+            return cli_fail("pack", &status);
+        }
     }
     pack_progress progress;
     cli_progress_start(&progress.bar, o.quiet);
@@ -325,23 +410,31 @@ int command_pack(int argc, char **argv) {
     if (ds_failed(&status)) {
         cli_progress_finish(&progress.bar);
         cli_interrupt_release(&interrupt);
+        ds_audio_track_free(&audio);
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : o.input, &status);
     }
     ds_sequence *sequence = pack_source_sequence(source);
     sequence->fps_numerator = (uint32_t)o.fps_numerator;
     sequence->fps_denominator = (uint32_t)o.fps_denominator;
     sequence->up_axis = o.up;
+    sequence->audio = o.audio ? &audio : NULL;
+    if (o.audio && !o.quiet) {
+        report_sound(&audio, sequence);
+    }
     if (o.renditions) {
         code = pack_renditions(&o, sequence, &progress);
         cli_progress_finish(&progress.bar);
         cli_interrupt_release(&interrupt);
         pack_source_free(source);
+        ds_audio_track_free(&audio);
         return code;
     }
     ds_pack_report report;
     status = ds_pack_stream(sequence, &settings, o.output, frames_progress, &progress, &report);
     cli_progress_finish(&progress.bar);
     cli_interrupt_release(&interrupt);
+    ds_audio_track_free(&audio);
+    sequence->audio = NULL;
     if (ds_failed(&status)) {
         pack_source_free(source);
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "pack" : o.output, &status);

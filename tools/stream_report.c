@@ -6,9 +6,9 @@
 #include <stdlib.h>
 
 static const char *const layer_names[DS_DSV_KINDS] = {"joint motion", "opacity/scale", "colour",
-                                                      "corrections"};
+                                                      "corrections", "sound"};
 static const char *const layer_keys[DS_DSV_KINDS] = {"motion", "opacity_scale", "colour",
-                                                     "corrections"};
+                                                     "corrections", "audio"};
 
 /* "s" unless there is exactly one. */
 static const char *plural(uint64_t count) {
@@ -38,7 +38,7 @@ static void print_costs(FILE *out, const stream_costs *c) {
     fprintf(out, "  init block       %s once (%.2f bits per Gaussian per frame)\n", text,
             c->init_bytes * 8.0 / (double)c->gaussians / c->frames);
     for (int kind = 0; kind < DS_DSV_KINDS; kind++) {
-        if (kind == DS_DSV_CORRECTIONS && c->layers[kind] == 0) {
+        if ((kind == DS_DSV_CORRECTIONS || kind == DS_DSV_AUDIO) && c->layers[kind] == 0) {
             continue;
         }
         cli_format_bytes(c->layers[kind] / c->frames, text, sizeof text);
@@ -110,6 +110,14 @@ bool stream_report_print_probe(FILE *out, const char *path, ds_dsv *dsv, bool js
         cJSON_AddNumberToObject(root, "joints", (double)c->joint_count);
         cJSON_AddNumberToObject(root, "sh_degree", c->sh_degree);
         cJSON_AddStringToObject(root, "up", ds_dsv_up_axis_name(h->up_axis));
+        if (h->audio_codec != DS_AUDIO_NONE) {
+            cJSON *audio = cJSON_AddObjectToObject(root, "audio");
+            cJSON_AddStringToObject(audio, "codec", ds_audio_codec_name(h->audio_codec));
+            cJSON_AddNumberToObject(audio, "channels", h->audio_channels);
+            cJSON_AddNumberToObject(audio, "sample_rate", h->audio_sample_rate);
+            cJSON_AddNumberToObject(audio, "bits_per_second",
+                                    costs.layers[DS_DSV_AUDIO] * 8.0 / (h->frame_count / fps));
+        }
         cJSON_AddNumberToObject(root, "bytes", costs.file_bytes);
         cJSON_AddNumberToObject(root, "init_bytes", costs.init_bytes);
         cJSON_AddNumberToObject(root, "bytes_per_frame", costs.file_bytes / h->frame_count);
@@ -145,6 +153,14 @@ bool stream_report_print_probe(FILE *out, const char *path, ds_dsv *dsv, bool js
         fprintf(out, "  up axis          %s\n",
                 h->up_axis == DS_DSV_UP_UNSPECIFIED ? "unspecified (-y)"
                                                     : ds_dsv_up_axis_name(h->up_axis));
+        if (h->audio_codec != DS_AUDIO_NONE) {
+            fprintf(out, "  sound            %s, %s, %u Hz, %.0f kbit/s\n",
+                    ds_audio_codec_name(h->audio_codec), h->audio_channels == 1 ? "mono" : "stereo",
+                    h->audio_sample_rate,
+                    costs.layers[DS_DSV_AUDIO] * 8.0 / (h->frame_count / fps) / 1000);
+        } else {
+            fprintf(out, "  sound            none\n");
+        }
         print_costs(out, &costs);
     }
     if (missing) {

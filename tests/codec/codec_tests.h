@@ -7,5 +7,6 @@ int run_kmeans_tests(void);
 int run_colour_layer_tests(void);
 int run_skinning_decomposition_tests(void);
 int run_dsv_stream_tests(void);
+int run_audio_tests(void);
 
 #endif

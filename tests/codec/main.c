@@ -10,6 +10,7 @@ static const test_group groups[] = {
     {"colour_layer", run_colour_layer_tests},
     {"skinning_decomposition", run_skinning_decomposition_tests},
     {"dsv_stream", run_dsv_stream_tests},
+    {"audio", run_audio_tests},
 };
 
 int main(int argc, char **argv) {

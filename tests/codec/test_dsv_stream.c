@@ -10,6 +10,7 @@
 #include "render/projection.h"
 #include "render/skinning.h"
 #include "render/stream_frame.h"
+#include "tools/sequence/av_sync.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -111,8 +112,13 @@ static const char *stream_path(const char *name) {
 }
 
 static void pack(test_sequence *s, const char *preset, const char *path, ds_pack_report *report) {
-    ds_sequence sequence = {&s->canonical,       SEQUENCE_FRAMES, 30, 1, load_test_frame, s,
-                            DS_DSV_UP_POSITIVE_Z};
+    ds_sequence sequence = {.canonical = &s->canonical,
+                            .frame_count = SEQUENCE_FRAMES,
+                            .fps_numerator = 30,
+                            .fps_denominator = 1,
+                            .load = load_test_frame,
+                            .context = s,
+                            .up_axis = DS_DSV_UP_POSITIVE_Z};
     ds_pack_settings settings;
     assert_int_equal(ds_pack_preset(preset, &settings).code, DS_OK);
     settings.segment_frames = 3;
@@ -461,6 +467,134 @@ static void damage_is_reported_and_contained(void **state) {
     test_sequence_free(&s);
 }
 
+/* The AUDI layer of segment k of a stream's bytes: where its payload starts, and its size. */
+static void find_audio_layer(const uint8_t *bytes, const ds_dsv_segment_entry *entry,
+                             size_t *offset, size_t *size) {
+    ds_dsv_layer layers[DS_DSV_MAX_LAYERS];
+    int count = 0;
+    assert_int_equal(
+        ds_dsv_segment_parse(bytes + entry->offset, entry->size, entry, layers, &count).code,
+        DS_OK);
+    for (int l = 0; l < count; l++) {
+        if (layers[l].type == DS_DSV_LAYER_AUDIO) {
+            *offset = (size_t)(layers[l].data - bytes);
+            *size = layers[l].size;
+            return;
+        }
+    }
+    fail_msg("segment at %llu has no audio layer", (unsigned long long)entry->offset);
+}
+
+/* Segment s's picture, frame by frame: opacities, as the decoder gives them. */
+static float *segment_opacities(ds_dsv *dsv, const ds_dsv_segment *segment) {
+    size_t n = dsv->canonical.skin_count;
+    float *opacities = malloc(segment->frames * n * sizeof(float));
+    ds_dsv_frame frame;
+    assert_int_equal(ds_dsv_frame_create(dsv, &frame).code, DS_OK);
+    for (uint32_t t = 0; t < segment->frames; t++) {
+        assert_int_equal(ds_dsv_frame_decode(dsv, segment, t, &frame).code, DS_OK);
+        memcpy(opacities + t * n, frame.opacity_logits, n * sizeof(float));
+    }
+    ds_dsv_frame_free(&frame);
+    return opacities;
+}
+
+static void sound_damage_costs_the_sound_not_the_picture(void **state) {
+    (void)state;
+    test_sequence s;
+    test_sequence_create(&s, false);
+    const char *path = stream_path("sound"), *broken = stream_path("sound_broken");
+    char wav[256];
+    snprintf(wav, sizeof wav, "/tmp/dualsplat_test_%d_sound.wav", (int)getpid());
+    assert_int_equal(ds_av_sync_write_click_wav(wav, SEQUENCE_FRAMES, 30, 2, 48000).code, DS_OK);
+    ds_audio_settings audio_settings = {.codec = DS_AUDIO_OPUS};
+    ds_audio_track track;
+    assert_int_equal(ds_audio_track_encode_file(wav, &audio_settings, &track).code, DS_OK);
+    ds_sequence sequence = {.canonical = &s.canonical,
+                            .frame_count = SEQUENCE_FRAMES,
+                            .fps_numerator = 30,
+                            .fps_denominator = 1,
+                            .load = load_test_frame,
+                            .context = &s,
+                            .audio = &track};
+    ds_pack_settings settings;
+    assert_int_equal(ds_pack_preset("default", &settings).code, DS_OK);
+    settings.segment_frames = 3;
+    ds_pack_report report;
+    assert_int_equal(ds_pack_stream(&sequence, &settings, path, NULL, NULL, &report).code, DS_OK);
+    ds_audio_track_free(&track);
+    assert_true(report.layer_bytes[DS_DSV_AUDIO] > 0);
+
+    ds_dsv *dsv;
+    assert_int_equal(ds_dsv_open_file(path, &dsv).code, DS_OK);
+    assert_int_equal(dsv->header.version_minor, 2);
+    assert_int_equal(dsv->header.audio_codec, DS_AUDIO_OPUS);
+    assert_int_equal(dsv->header.audio_channels, 2);
+    assert_int_equal(dsv->header.audio_sample_rate, 48000);
+    ds_dsv_segment intact;
+    assert_int_equal(ds_dsv_read_segment(dsv, 1, &intact).code, DS_OK);
+    assert_true(intact.has_audio);
+    assert_string_equal(intact.audio_problem, "");
+    assert_int_equal(intact.audio.damaged_packets, 0);
+    float *want = segment_opacities(dsv, &intact);
+    ds_dsv_segment_entry entry = dsv->segments[1];
+    ds_dsv_segment_free(&intact);
+    ds_dsv_close(dsv);
+
+    size_t size, audio_offset = 0, audio_size = 0;
+    uint8_t *bytes = test_read_file(path, &size);
+    find_audio_layer(bytes, &entry, &audio_offset, &audio_size);
+    uint8_t *copy = malloc(size);
+    size_t n = s.canonical.skin_count;
+
+    /* A flipped byte in the last audio packet: one packet lost, the picture as it was. */
+    memcpy(copy, bytes, size);
+    copy[audio_offset + audio_size - 1] ^= 0x08;
+    write_bytes(broken, copy, size);
+    assert_int_equal(ds_dsv_open_file(broken, &dsv).code, DS_OK);
+    ds_dsv_segment segment;
+    assert_int_equal(ds_dsv_read_segment(dsv, 1, &segment).code, DS_OK);
+    assert_true(segment.has_audio);
+    assert_int_equal(segment.audio.damaged_packets, 1);
+    assert_non_null(strstr(segment.audio_problem, "1 damaged audio packet skipped"));
+    float *got = segment_opacities(dsv, &segment);
+    assert_memory_equal(got, want, segment.frames * n * sizeof(float));
+    free(got);
+    ds_dsv_segment_free(&segment);
+    ds_dsv_close(dsv);
+
+    /* A flipped byte in the layer's header: the segment's sound is lost, its picture is not. */
+    memcpy(copy, bytes, size);
+    copy[audio_offset + 5] ^= 0x01;
+    write_bytes(broken, copy, size);
+    assert_int_equal(ds_dsv_open_file(broken, &dsv).code, DS_OK);
+    assert_int_equal(ds_dsv_read_segment(dsv, 1, &segment).code, DS_OK);
+    assert_false(segment.has_audio);
+    assert_non_null(strstr(segment.audio_problem, "sound is lost"));
+    got = segment_opacities(dsv, &segment);
+    assert_memory_equal(got, want, segment.frames * n * sizeof(float));
+    free(got);
+    ds_dsv_segment_free(&segment);
+
+    /* Damage outside the sound still loses the segment: a byte of the motion layer, the first
+     * payload after the table of four layers (motion, maps, colour, sound). */
+    ds_dsv_close(dsv);
+    memcpy(copy, bytes, size);
+    copy[entry.offset + DS_DSV_SEGMENT_HEADER_SIZE + 4 * DS_DSV_LAYER_ENTRY_SIZE + 3] ^= 0x01;
+    write_bytes(broken, copy, size);
+    assert_int_equal(ds_dsv_open_file(broken, &dsv).code, DS_OK);
+    assert_int_equal(ds_dsv_read_segment(dsv, 1, &segment).code, DS_ERR_FORMAT);
+    ds_dsv_close(dsv);
+
+    free(want);
+    free(copy);
+    free(bytes);
+    unlink(path);
+    unlink(broken);
+    unlink(wav);
+    test_sequence_free(&s);
+}
+
 static void spatial_order_follows_the_morton_curve(void **state) {
     (void)state;
     /* Corners of a cube, listed out of order, plus a duplicate: Morton order visits x first,
@@ -572,6 +706,7 @@ int run_dsv_stream_tests(void) {
         cmocka_unit_test(stream_decodes_what_was_packed),
         cmocka_unit_test(corrections_bring_free_gaussians_back),
         cmocka_unit_test(damage_is_reported_and_contained),
+        cmocka_unit_test(sound_damage_costs_the_sound_not_the_picture),
     };
     return cmocka_run_group_tests_name("dsv_stream", tests, NULL, NULL);
 }

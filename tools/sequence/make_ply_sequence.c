@@ -4,6 +4,7 @@
  * (tools/sequence/deform_sequence.h), as the official DualGS trainer writes a sequence, for
  * testing and benchmarking `dualsplat pack`. Frame 0 is the input itself. */
 #define _POSIX_C_SOURCE 200809L
+#include "av_sync.h"
 #include "deform_sequence.h"
 
 #include "formats/splat_file.h"
@@ -29,6 +30,9 @@ static void usage(FILE *out) {
                  "  --appearance A   opacity/colour variation amplitude (default 0)\n"
                  "  --motion S       scales every motion amplitude (default 1)\n"
                  "  --seed S         chooses the bend direction and the parts (default 1)\n"
+                 "  --flash-every N  the figure flashes white on frames N, 2N, 3N, ...\n"
+                 "  --click-wav FILE writes a sound track (WAV) with a click where each flash\n"
+                 "                   frame starts, for checking sound and picture stay together\n"
                  "  --quiet          no progress line\n");
 }
 
@@ -79,11 +83,14 @@ int main(int argc, char **argv) {
         {"appearance", required_argument, NULL, 'a'},
         {"motion", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'r'},
+        {"flash-every", required_argument, NULL, 'F'},
+        {"click-wav", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    long frames = 0, step = 1, seed = 1;
+    long frames = 0, step = 1, seed = 1, flash_every = 0;
+    const char *click_wav = NULL;
     double fps = 30.0, appearance = 0.0, motion = 1.0;
     bool quiet = false;
     int option;
@@ -108,6 +115,12 @@ int main(int argc, char **argv) {
         case 'r':
             ok = cli_parse_int(optarg, 0, 2147483647, &seed);
             break;
+        case 'F':
+            ok = cli_parse_int(optarg, 1, 100000, &flash_every);
+            break;
+        case 'c':
+            click_wav = optarg;
+            break;
         case 'q':
             quiet = true;
             break;
@@ -125,7 +138,8 @@ int main(int argc, char **argv) {
                                            : option == 'm' ? 2
                                            : option == 'a' ? 3
                                            : option == 's' ? 4
-                                                           : 5]
+                                           : option == 'r' ? 5
+                                                           : 6]
                                        .name);
         }
     }
@@ -167,6 +181,9 @@ int main(int argc, char **argv) {
     char path[4096] = "";
     for (long n = 0; n < frames && !ds_failed(&status); n++) {
         status = ds_deform_cloud(canonical, (double)n / fps, &settings, frame);
+        if (ds_av_sync_marked((uint32_t)n, (uint32_t)flash_every)) {
+            ds_av_sync_flash(frame);
+        }
         int length = snprintf(path, sizeof path, "%s/point_cloud_%ld.ply", directory, n);
         if (!ds_failed(&status) && (length < 0 || (size_t)length >= sizeof path)) {
             status = ds_error(DS_ERR_ARGUMENT, "output path is too long");
@@ -180,6 +197,11 @@ int main(int argc, char **argv) {
                             n + 1 == frames);
     }
     cli_progress_finish(&progress);
+    if (!ds_failed(&status) && click_wav) {
+        status = ds_av_sync_write_click_wav(click_wav, (uint32_t)frames, fps, (uint32_t)flash_every,
+                                            48000);
+        snprintf(path, sizeof path, "%s", click_wav);
+    }
     if (!quiet && !ds_failed(&status)) {
         char count[32];
         cli_format_count(canonical->count, count, sizeof count);
