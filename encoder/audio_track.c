@@ -104,7 +104,8 @@ static ds_status open_encoder(track_encoder *e, const ds_audio_settings *s) {
     e->encoder->time_base = (AVRational){1, DS_AUDIO_TRACK_RATE};
     e->encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; /* the codec's setup goes in every layer */
     if (kind != DS_AUDIO_FLAC) {
-        e->encoder->bit_rate = s->bitrate > 0 ? s->bitrate : (kind == DS_AUDIO_AAC ? 128000 : 96000);
+        e->encoder->bit_rate =
+            s->bitrate > 0 ? s->bitrate : (kind == DS_AUDIO_AAC ? 128000 : 96000);
     }
     int result = avcodec_open2(e->encoder, codec, NULL);
     if (result < 0) {
@@ -162,9 +163,11 @@ static ds_status keep_packet(track_encoder *e, const AVPacket *packet) {
     }
     memcpy(data, packet->data, (size_t)packet->size);
     int64_t duration = packet->duration > 0 ? packet->duration : e->encoder->frame_size;
-    t->packets[t->packet_count++] = (ds_audio_packet){
-        .pts = packet->pts, .duration = (uint32_t)duration, .size = (uint32_t)packet->size,
-        .data = data, .intact = true};
+    t->packets[t->packet_count++] = (ds_audio_packet){.pts = packet->pts,
+                                                      .duration = (uint32_t)duration,
+                                                      .size = (uint32_t)packet->size,
+                                                      .data = data,
+                                                      .intact = true};
     return ds_ok();
 }
 

@@ -102,8 +102,8 @@ static ds_status convert(decoder *d, AVFrame *frame) {
         d->converted_capacity = frame->nb_samples;
     }
     uint8_t *out[1] = {(uint8_t *)d->converted};
-    int done = swr_convert(d->convert, out, frame->nb_samples, (const uint8_t **)frame->extended_data,
-                           frame->nb_samples);
+    int done = swr_convert(d->convert, out, frame->nb_samples,
+                           (const uint8_t **)frame->extended_data, frame->nb_samples);
     return done == frame->nb_samples ? ds_ok()
                                      : ds_error(DS_ERR_FORMAT, "cannot convert the decoded sound");
 }

@@ -55,10 +55,9 @@ static uint32_t crc(const uint8_t *data, size_t size) {
 
 ds_status ds_audio_layer_encode(const ds_audio_layer *layer, int64_t span_start,
                                 ds_byte_buffer *out) {
-    if (layer->codec <= DS_AUDIO_NONE || layer->codec >= DS_AUDIO_CODECS ||
-        layer->channels == 0 || layer->channels > DS_AUDIO_MAX_CHANNELS ||
-        layer->sample_rate < DS_AUDIO_MIN_RATE || layer->sample_rate > DS_AUDIO_MAX_RATE ||
-        layer->extradata_size > DS_AUDIO_MAX_EXTRADATA) {
+    if (layer->codec <= DS_AUDIO_NONE || layer->codec >= DS_AUDIO_CODECS || layer->channels == 0 ||
+        layer->channels > DS_AUDIO_MAX_CHANNELS || layer->sample_rate < DS_AUDIO_MIN_RATE ||
+        layer->sample_rate > DS_AUDIO_MAX_RATE || layer->extradata_size > DS_AUDIO_MAX_EXTRADATA) {
         return ds_error(DS_ERR_ARGUMENT, "invalid audio layer");
     }
     size_t start = out->size;
@@ -142,7 +141,8 @@ ds_status ds_audio_layer_decode(const uint8_t *data, size_t size, int64_t span_s
     for (uint32_t p = 0; p < packets && table_read; p++) {
         uint32_t gap, duration, bytes;
         table_read = ds_varint_read(&reader, &gap) && ds_varint_read(&reader, &duration) &&
-                     ds_varint_read(&reader, &bytes) && ds_byte_reader_u32le(&reader, &checksums[p]);
+                     ds_varint_read(&reader, &bytes) &&
+                     ds_byte_reader_u32le(&reader, &checksums[p]);
         ds_audio_packet *packet = &layer->packets[p];
         packet->pts = expected + ds_unzigzag(gap);
         packet->duration = duration;

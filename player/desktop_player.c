@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "desktop_player.h"
+#include "audio_output.h"
 #include "camera_controller.h"
 #include "frame_pipeline.h"
 #include "gl_context.h"
@@ -22,11 +23,13 @@
 
 static const double FOV_DEGREES = 50.0;
 
-/* The media played, and the start camera framing it. */
+/* The media played, the start camera framing it, and the device its sound plays on (NULL: no
+ * sound, or no device). */
 typedef struct session {
     ds_playback_session playback;
     ds_camera framing;
     double target[3];
+    ds_audio_output *sound;
 } session;
 
 typedef struct player {
@@ -42,14 +45,43 @@ typedef struct player {
     double fps, fps_since;
     uint64_t fps_presents;
     double overlay_updated;
+    float volume;
+    bool muted;
+    /* scripted random seeks: how many were made, when the last was, the generator's state */
+    uint32_t seeks;
+    double seeked_at;
+    uint64_t seek_state;
 } player;
+
+/* The device goes first: its thread reads the mixer the session frees. */
+static void session_close(session *s) {
+    ds_audio_output_close(s->sound);
+    s->sound = NULL;
+    ds_playback_session_close(&s->playback);
+}
+
+/* Plays the stream's sound, if it has one, and lets it lead the picture. Without a device the
+ * player goes on silent, by the wall clock. */
+static void session_start_sound(session *s, const ds_player_options *o) {
+    if (!s->playback.mixer || o->every_frame) {
+        return;
+    }
+    ds_status status = ds_audio_output_open(s->playback.mixer, &s->sound);
+    if (ds_failed(&status)) {
+        ds_player_notify(o->notice, o->context, "%s; playing without sound", status.message);
+        return;
+    }
+    ds_playback_session_follow_sound(&s->playback, ds_audio_output_latency(s->sound));
+}
 
 static ds_status session_open(const char *path, const ds_player_options *o, session *s) {
     ds_playback_options options = {.loop = o->loop,
                                    .speed = o->speed,
                                    .buffer_seconds = o->buffer_seconds,
                                    .buffer_bytes = o->buffer_bytes,
-                                   .rendition = o->rendition};
+                                   .rendition = o->rendition,
+                                   .silent = o->silent || o->every_frame};
+    *s = (session){0};
     ds_status status = ds_playback_session_open(path, &options, &s->playback);
     if (!ds_failed(&status)) {
         status = ds_media_framing(s->playback.media, FOV_DEGREES, o->width, o->height, &s->framing,
@@ -88,6 +120,12 @@ static void reset_camera(player *p) {
     ds_camera_controller_init_from(&p->session.framing, p->session.target, up, &p->controller);
 }
 
+static void apply_volume(player *p) {
+    if (p->session.playback.mixer) {
+        ds_audio_mixer_set_volume(p->session.playback.mixer, p->volume, p->muted);
+    }
+}
+
 static void open_dropped_file(player *p, const char *path) {
     session next;
     ds_status status = session_open(path, p->options, &next);
@@ -96,8 +134,10 @@ static void open_dropped_file(player *p, const char *path) {
                          status.message, ds_media_name(p->session.playback.media));
         return;
     }
-    ds_playback_session_close(&p->session.playback);
+    session_close(&p->session);
     p->session = next;
+    session_start_sound(&p->session, p->options);
+    apply_volume(p);
     reset_camera(p);
     ds_player_notify(p->options->notice, p->options->context, "playing %s", path);
 }
@@ -140,8 +180,17 @@ static void on_key(player *p, SDL_Keycode key) {
         ds_playback_clock_change_speed(clock, -1);
         break;
     case SDLK_l:
-        clock->loop = !clock->loop;
-        clock->jumped = true; /* the decoder's end changes */
+        ds_playback_clock_set_loop(clock, !clock->loop);
+        break;
+    case SDLK_m:
+        p->muted = !p->muted;
+        apply_volume(p);
+        break;
+    case SDLK_9:
+    case SDLK_0:
+        p->volume += key == SDLK_0 ? 0.1f : -0.1f;
+        p->volume = p->volume < 0 ? 0 : p->volume > 1 ? 1 : p->volume;
+        apply_volume(p);
         break;
     case SDLK_r:
         ds_camera_controller_reset(&p->controller);
@@ -276,11 +325,30 @@ static ds_status draw(player *p) {
     return ds_ok();
 }
 
-static bool finished(player *p) {
+/* Scripted random seeks (benchmarks and tests of sound and picture staying together): every
+ * half second of playing, once the frame sought last is on show, the next random frame. */
+static void seek_at_random(player *p, double now) {
+    ds_playback_session *s = &p->session.playback;
+    if (p->seeks >= p->options->random_seeks || !s->have_shown || s->jump_pending ||
+        now - p->seeked_at < 0.5) {
+        return;
+    }
+    p->seek_state ^= p->seek_state << 13;
+    p->seek_state ^= p->seek_state >> 7;
+    p->seek_state ^= p->seek_state << 17;
+    ds_playback_clock_seek(&s->clock, (int64_t)(p->seek_state % s->clock.frame_count));
+    p->seeks++;
+    p->seeked_at = now;
+}
+
+static bool finished(player *p, double now) {
     const ds_player_options *o = p->options;
     ds_playback_session *s = &p->session.playback;
     if (o->frame_limit && p->report->frames_shown >= o->frame_limit) {
         return true;
+    }
+    if (o->random_seeks) {
+        return p->seeks == o->random_seeks && !s->jump_pending && now - p->seeked_at >= 0.5;
     }
     return o->exit_at_end && ds_playback_clock_at_end(&s->clock) && s->have_shown &&
            s->shown_position == ds_playback_clock_position(&s->clock);
@@ -288,8 +356,14 @@ static bool finished(player *p) {
 
 ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     *report = (ds_player_report){0};
-    player p = {
-        .options = o, .report = report, .overlay_on = o->overlay, .fullscreen = o->fullscreen};
+    player p = {.options = o,
+                .report = report,
+                .overlay_on = o->overlay,
+                .fullscreen = o->fullscreen,
+                .seek_state = 0x9E3779B97F4A7C15ull,
+                .volume = o->volume_percent > 0 && o->volume_percent <= 100
+                              ? (float)o->volume_percent / 100.0f
+                              : 1.0f};
     char title[512];
     snprintf(title, sizeof title, "dualsplat - %s", o->path);
     ds_gl_context_options context = {.title = title,
@@ -311,6 +385,10 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     if (!ds_failed(&status)) {
         status = session_open(o->path, o, &p.session);
     }
+    if (!ds_failed(&status)) {
+        session_start_sound(&p.session, o);
+        apply_volume(&p);
+    }
     if (ds_failed(&status)) {
         ds_overlay_free(p.overlay);
         ds_gl_context_destroy(&p.context);
@@ -331,7 +409,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         if (ds_frame_pipeline_failed(s->pipeline, &status)) {
             break;
         }
-        bool new_frame = ds_playback_session_update(s, o->every_frame, report);
+        bool new_frame = ds_playback_session_update(s, o->every_frame, now, report);
         if (new_frame && report->frames_shown == 1) {
             report->startup_seconds = ds_monotonic_seconds() - opened;
         }
@@ -347,7 +425,10 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
             p.fps_presents = 0;
             p.fps_since = now;
         }
-        if (finished(&p)) {
+        if (o->random_seeks) {
+            seek_at_random(&p, now);
+        }
+        if (finished(&p, now)) {
             break;
         }
         if (o->every_frame && new_frame && !s->clock.paused) {
@@ -361,7 +442,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     ds_playback_session_fill_report(&p.session.playback, report);
     report->gl_errors = ds_gl_debug_error_count();
     snprintf(report->last_gl_error, sizeof report->last_gl_error, "%s", ds_gl_debug_last_message());
-    ds_playback_session_close(&p.session.playback);
+    session_close(&p.session);
     ds_overlay_free(p.overlay);
     ds_gl_context_destroy(&p.context);
     return status;

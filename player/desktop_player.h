@@ -1,7 +1,8 @@
 /* The desktop player: a window (SDL2) showing a stream or a splat with the GL renderer, played
  * by a clock at the stream's rate from frames decoded ahead on worker threads, with keyboard and
- * mouse control, an overlay of timings, screenshots and drag-and-drop. Also runs scripted
- * (a frame count, every frame, a camera path) for tests and benchmarks. */
+ * mouse control, an overlay of timings, screenshots and drag-and-drop. A stream with sound plays
+ * it through SDL2's audio, and its clock leads: frames are shown, held or dropped to follow it.
+ * Also runs scripted (a frame count, every frame, a camera path) for tests and benchmarks. */
 #ifndef DS_PLAYER_DESKTOP_PLAYER_H
 #define DS_PLAYER_DESKTOP_PLAYER_H
 
@@ -23,6 +24,8 @@ typedef struct ds_player_options {
     const ds_camera_path *camera_path; /* scripted camera (NULL: interactive) */
     bool overlay, vsync, fullscreen, debug;
     double speed;
+    bool silent;        /* leave the stream's sound out */
+    int volume_percent; /* 1..100 (0: 100) */
     float background[3];
     /* Over HTTP: seconds of stream fetched ahead of the playhead, and the most bytes kept. */
     double buffer_seconds;
@@ -30,6 +33,8 @@ typedef struct ds_player_options {
     const char *rendition;         /* with a renditions manifest: keep to this one (NULL: adapt) */
     const char *screenshot_folder; /* F12 writes here (NULL: the current folder) */
     uint64_t screenshot_after;     /* scripted: a screenshot once this many frames are shown */
+    uint32_t random_seeks; /* scripted: seek to this many random frames, every half second, then
+                              quit (0: none) */
     /* Messages for the user (a damaged segment, a screenshot written); never NULL. */
     void (*notice)(void *context, const char *message);
     void *context;

@@ -47,6 +47,7 @@ struct ds_frame_pipeline {
     cached_segment cache[SEGMENT_CACHE];
     uint64_t generation;    /* bumped by every seek */
     uint64_t next_position; /* the next position to decode */
+    uint64_t playhead;      /* the clock's position: decoding anything before it is wasted */
     bool loop;
     bool aimed;      /* nothing is decoded before the first seek says where to start */
     bool starved;    /* the frame thread waits for its segment to arrive */
@@ -56,8 +57,10 @@ struct ds_frame_pipeline {
     uint32_t prefetch_segments; /* fetched ahead of the decoded ones (network sources) */
 
     ds_media_decoder *decoder; /* the frame thread's */
+    ds_frame_pipeline_sound_sink sound;
+    void *sound_context;
     ds_frame_pipeline_stats stats;
-    char error[DS_STATUS_MESSAGE_SIZE + 64];
+    char error[DS_STATUS_MESSAGE_SIZE + 128];
     bool has_error;
 };
 
@@ -129,6 +132,41 @@ static bool prefetch_next(ds_frame_pipeline *p) {
     return false;
 }
 
+/* Decodes a segment's sound for the sink (silence when it is damaged or lost), and says what
+ * damage cost it in `problem` ("" when nothing). Called without the lock. */
+static void pass_sound(ds_frame_pipeline *p, uint32_t index, const ds_dsv_segment *segment,
+                       char *problem, size_t size) {
+    const ds_dsv *dsv = ds_media_stream(p->media);
+    uint32_t first = index * p->segment_frames;
+    uint32_t frames =
+        first + p->segment_frames <= p->frame_count ? p->segment_frames : p->frame_count - first;
+    int64_t start = ds_dsv_audio_frame_start(dsv, first);
+    uint32_t length = (uint32_t)(ds_dsv_audio_frame_start(dsv, first + frames) - start);
+    ds_audio_pcm pcm = {0};
+    ds_status status = ds_error(DS_ERR_FORMAT, "no sound");
+    uint32_t rejected = 0;
+    if (segment && segment->has_audio) {
+        status = ds_audio_decode_span(&segment->audio, start, length, &pcm, &rejected);
+    }
+    if (segment && segment->audio_problem[0]) {
+        snprintf(problem, size, "segment %u (frames %u-%u): %s", index, first, first + frames - 1,
+                 segment->audio_problem);
+    } else if (segment && segment->has_audio && ds_failed(&status)) {
+        snprintf(problem, size, "segment %u (frames %u-%u): its sound does not decode (%s)", index,
+                 first, first + frames - 1, status.message);
+    } else if (rejected) {
+        snprintf(problem, size, "segment %u (frames %u-%u): %u audio packet%s the decoder refused",
+                 index, first, first + frames - 1, rejected, rejected == 1 ? "" : "s");
+    }
+    if (ds_failed(&status)) {
+        status = ds_audio_pcm_silence(start, length, dsv->header.audio_sample_rate, &pcm);
+    }
+    if (!ds_failed(&status)) {
+        p->sound(p->sound_context, &pcm);
+    }
+    ds_audio_pcm_free(&pcm);
+}
+
 static void *segment_thread_main(void *argument) {
     ds_frame_pipeline *p = argument;
     pthread_mutex_lock(&p->lock);
@@ -171,8 +209,17 @@ static void *segment_thread_main(void *argument) {
         ds_dsv_segment segment;
         ds_status status = ds_media_read_segment(p->media, index, &segment);
         double elapsed = ds_monotonic_seconds() * 1e3 - start;
+        char sound_problem[sizeof segment.audio_problem + 64] = "";
+        if (p->sound && status.code != DS_ERR_INTERRUPTED) {
+            pass_sound(p, index, ds_failed(&status) ? NULL : &segment, sound_problem,
+                       sizeof sound_problem);
+        }
 
         pthread_mutex_lock(&p->lock);
+        if (sound_problem[0]) {
+            snprintf(p->error, sizeof p->error, "%s", sound_problem);
+            p->has_error = true;
+        }
         if (ds_failed(&status) && status.code != DS_ERR_FORMAT &&
             status.code != DS_ERR_INTERRUPTED && !p->fatal_set) {
             /* Not damage but the source failing (the network gave up, the file changed on the
@@ -212,6 +259,11 @@ static void *frame_thread_main(void *argument) {
     ds_frame_pipeline *p = argument;
     pthread_mutex_lock(&p->lock);
     while (!p->quit) {
+        if (p->next_position < p->playhead && position_playable(p, p->playhead)) {
+            /* Behind the clock: what lies before it would only be dropped. */
+            p->stats.dropped += p->playhead - p->next_position;
+            p->next_position = p->playhead;
+        }
         uint64_t t = p->next_position;
         slot *s = p->aimed && position_playable(p, t) ? free_slot(p) : NULL;
         if (!s) {
@@ -350,7 +402,7 @@ void ds_frame_pipeline_free(ds_frame_pipeline *p) {
 void ds_frame_pipeline_seek(ds_frame_pipeline *p, uint64_t t, bool loop) {
     pthread_mutex_lock(&p->lock);
     p->generation++;
-    p->next_position = t;
+    p->next_position = p->playhead = t;
     p->loop = loop;
     p->aimed = true;
     for (int i = 0; i < p->slot_count; i++) {
@@ -444,6 +496,23 @@ void ds_frame_pipeline_set_prefetch(ds_frame_pipeline *p, uint32_t segments) {
     pthread_mutex_lock(&p->lock);
     p->prefetch_segments = segments;
     pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void ds_frame_pipeline_set_playhead(ds_frame_pipeline *p, uint64_t t) {
+    pthread_mutex_lock(&p->lock);
+    if (t > p->playhead) {
+        p->playhead = t;
+        pthread_cond_broadcast(&p->changed);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void ds_frame_pipeline_set_sound_sink(ds_frame_pipeline *p, ds_frame_pipeline_sound_sink sink,
+                                      void *context) {
+    pthread_mutex_lock(&p->lock);
+    p->sound = sink;
+    p->sound_context = context;
     pthread_mutex_unlock(&p->lock);
 }
 

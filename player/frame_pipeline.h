@@ -10,6 +10,8 @@
 
 #include "media.h"
 
+#include "formats/audio_decoder.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -56,6 +58,18 @@ void ds_frame_pipeline_set_prefetch(ds_frame_pipeline *pipeline, uint32_t segmen
 bool ds_frame_pipeline_failed(ds_frame_pipeline *pipeline, ds_status *status);
 /* Whether decoding waits for a segment still on its way (the player shows "buffering"). */
 bool ds_frame_pipeline_starved(ds_frame_pipeline *pipeline);
+
+/* Where the clock is now (position on the timeline): frames the decoder has not reached by then
+ * are late already, so it skips to the clock rather than fall ever further behind (the skipped
+ * frames count as dropped). Scripted runs that show every frame never call this. */
+void ds_frame_pipeline_set_playhead(ds_frame_pipeline *pipeline, uint64_t t);
+
+/* Where each decoded segment's sound goes (formats/audio_decoder.h): the sink takes the samples
+ * of the segment's stretch of time, silence for a segment whose sound or picture is damaged, so
+ * the sound's clock never waits for what will not come. Set before the first seek. */
+typedef void (*ds_frame_pipeline_sound_sink)(void *context, ds_audio_pcm *pcm);
+void ds_frame_pipeline_set_sound_sink(ds_frame_pipeline *pipeline,
+                                      ds_frame_pipeline_sound_sink sink, void *context);
 
 /* The latest decode error not yet reported (a damaged segment: named, with its frames, and
  * skipped); returns false when there is none. */

@@ -77,6 +77,17 @@ void ds_playback_clock_change_speed(ds_playback_clock *c, int direction) {
     }
 }
 
+void ds_playback_clock_set_loop(ds_playback_clock *c, bool loop) {
+    if (loop == c->loop) {
+        return;
+    }
+    /* The unwrapped timeline's loop count means nothing without looping: keep the frame and its
+     * fraction. */
+    c->position = fmod(c->position, (double)c->frame_count);
+    c->loop = loop;
+    c->jumped = true; /* the decoder's end changes */
+}
+
 void ds_playback_clock_next_frame(ds_playback_clock *c) {
     double next = floor(c->position + 1e-9) + 1.0;
     if (!c->loop && next > last_frame(c)) {

@@ -40,6 +40,9 @@ void ds_playback_clock_seek_by(ds_playback_clock *clock, int64_t frames);
 void ds_playback_clock_step(ds_playback_clock *clock, int direction);
 /* Doubles (direction > 0) or halves the speed within 1/8 .. 8. */
 void ds_playback_clock_change_speed(ds_playback_clock *clock, int direction);
+/* Turns looping on or off where playback is: the position is brought back into the stream's
+ * frames first, so that a run past its first loop does not end at once. */
+void ds_playback_clock_set_loop(ds_playback_clock *clock, bool loop);
 /* Advances exactly one frame (scripted playback that shows every frame). */
 void ds_playback_clock_next_frame(ds_playback_clock *clock);
 /* Whether a jump happened since the last call. */

@@ -3,8 +3,13 @@
 #include "monotonic_time.h"
 #include "renditions.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+static void take_sound(void *context, ds_audio_pcm *pcm) {
+    ds_audio_mixer_add(context, pcm);
+}
 
 void ds_playback_session_close(ds_playback_session *s) {
     if (s->have_shown && s->pipeline) {
@@ -14,6 +19,7 @@ void ds_playback_session_close(ds_playback_session *s) {
         ds_media_interrupt(s->media);
     }
     ds_frame_pipeline_free(s->pipeline);
+    ds_audio_mixer_free(s->mixer);
     ds_gl_renderer_free(s->renderer);
     ds_media_free(s->media);
     *s = (ds_playback_session){0};
@@ -55,7 +61,36 @@ ds_status ds_playback_session_open(const char *path, const ds_playback_options *
     ds_playback_clock_init(&s->clock, ds_media_fps(s->media), ds_media_frame_count(s->media),
                            o->loop);
     s->clock.speed = o->speed > 0 ? o->speed : 1.0;
+    const ds_dsv *dsv = ds_media_stream(s->media);
+    if (!o->silent && dsv && dsv->header.audio_codec != DS_AUDIO_NONE) {
+        status = ds_audio_mixer_create(dsv->header.audio_sample_rate, ds_media_fps(s->media),
+                                       ds_media_frame_count(s->media), &s->mixer);
+        if (ds_failed(&status)) {
+            ds_playback_session_close(s);
+            return status;
+        }
+        ds_frame_pipeline_set_sound_sink(s->pipeline, take_sound, s->mixer);
+    }
     return ds_ok();
+}
+
+void ds_playback_session_follow_sound(ds_playback_session *s, double latency) {
+    s->sound_master = s->mixer != NULL;
+    s->sound_latency = latency;
+}
+
+/* Steers the sound by the clock (pause, speed, loop; holding it until the first frame is on
+ * show), then takes the clock's position from where the listener is. */
+static void follow_sound(ds_playback_session *s, double now) {
+    ds_audio_mixer_set_speed(s->mixer, s->clock.speed);
+    ds_audio_mixer_set_loop(s->mixer, s->clock.loop);
+    ds_audio_mixer_hold(s->mixer, s->clock.paused || !s->have_shown);
+    if (!s->have_shown || s->clock.paused) {
+        return;
+    }
+    double heard = ds_audio_mixer_clock(s->mixer, now, s->sound_latency);
+    double last = (double)(s->clock.frame_count - 1);
+    s->clock.position = !s->clock.loop && heard > last ? last : heard;
 }
 
 void ds_playback_session_retire_idle(ds_playback_session *s) {
@@ -70,14 +105,39 @@ void ds_playback_session_retire_idle(ds_playback_session *s) {
     s->retiring_count = kept;
 }
 
-bool ds_playback_session_update(ds_playback_session *s, bool every_frame,
+/* With sound leading, a stall is the sound waiting for its segment. */
+static void note_sound_stall(ds_playback_session *s, ds_player_report *report) {
+    bool starved = s->have_shown && ds_audio_mixer_starved(s->mixer);
+    if (starved && !s->buffering) {
+        s->buffering = true;
+        s->buffering_since = ds_monotonic_seconds();
+        report->stalls++;
+    } else if (!starved && s->buffering) {
+        s->buffering = false;
+        report->stall_seconds += ds_monotonic_seconds() - s->buffering_since;
+    }
+}
+
+bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double now,
                                 ds_player_report *report) {
+    bool sound = s->sound_master && !every_frame;
     if (ds_playback_clock_take_jump(&s->clock)) {
         s->jump_target = ds_playback_clock_position(&s->clock);
-        s->jump_pending = true;
+        /* A seek to the frame on show has nothing to wait for. */
+        s->jump_pending = !(s->have_shown && s->shown_position == s->jump_target);
         ds_frame_pipeline_seek(s->pipeline, s->jump_target, s->clock.loop);
+        if (s->mixer) {
+            ds_audio_mixer_seek(s->mixer, (double)s->jump_target);
+        }
+    }
+    if (sound) {
+        follow_sound(s, now);
+        note_sound_stall(s, report);
     }
     uint64_t position = ds_playback_clock_position(&s->clock);
+    if (!every_frame) {
+        ds_frame_pipeline_set_playhead(s->pipeline, position);
+    }
     if (s->have_shown && s->shown_position == position) {
         return false;
     }
@@ -91,7 +151,9 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame,
         ds_playback_clock_next_frame(&s->clock);
     }
     bool late = !taken || shown != position;
-    if (late && s->have_shown && !every_frame && ds_frame_pipeline_starved(s->pipeline)) {
+    /* With sound leading, the sound waits by itself for what has not arrived
+     * (player/audio_mixer.h): the clock is already held where the listener is. */
+    if (!sound && late && s->have_shown && !every_frame && ds_frame_pipeline_starved(s->pipeline)) {
         /* The network is behind: rather than skip what has not arrived, hold the clock at the
          * next frame (buffering) and go on from there when it comes. */
         if (!s->buffering) {
@@ -113,7 +175,7 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame,
     if (shown >= s->jump_target) {
         s->jump_pending = false;
     }
-    if (s->buffering && shown == position) {
+    if (!sound && s->buffering && shown == position) {
         s->buffering = false;
         report->stall_seconds += ds_monotonic_seconds() - s->buffering_since;
     }
@@ -132,6 +194,15 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame,
     s->shown_position = shown;
     s->shown_info = info;
     report->frames_shown++;
+    if (sound && !s->clock.paused) {
+        double offset = (s->clock.position - (double)shown) * 1000.0 / s->clock.fps;
+        report->sound = true;
+        report->av_frames++;
+        report->av_offset_ms_sum += offset;
+        if (fabs(offset) > report->av_offset_ms_max) {
+            report->av_offset_ms_max = fabs(offset);
+        }
+    }
     return true;
 }
 

@@ -7,6 +7,7 @@
 #ifndef DS_PLAYER_PLAYBACK_SESSION_H
 #define DS_PLAYER_PLAYBACK_SESSION_H
 
+#include "audio_mixer.h"
 #include "frame_pipeline.h"
 #include "media.h"
 #include "playback_clock.h"
@@ -35,6 +36,11 @@ typedef struct ds_player_report {
     double decode_ms, upload_ms, segment_ms; /* per frame / per segment, recent averages */
     double preprocess_ms, sort_ms, draw_ms;  /* GPU, recent */
     unsigned gl_errors;                      /* GL debug messages of error severity */
+    /* With sound leading: how far the sound was past the start of each frame as it came on
+     * screen, in ms (0 .. one frame is in step). */
+    bool sound;
+    uint64_t av_frames;
+    double av_offset_ms_sum, av_offset_ms_max;
     char last_gl_error[256];
 } ds_player_report;
 
@@ -46,6 +52,7 @@ typedef struct ds_playback_options {
     double buffer_seconds;
     size_t buffer_bytes;
     const char *rendition; /* with a renditions manifest: keep to this one (NULL: adapt) */
+    bool silent;           /* leave a stream's sound out (no mixer is made) */
 } ds_playback_options;
 
 typedef struct ds_playback_session {
@@ -67,6 +74,11 @@ typedef struct ds_playback_session {
     /* the position the last seek went to, until a frame from there on is shown */
     uint64_t jump_target;
     bool jump_pending;
+    /* A stream's sound (NULL: none, or left out). Once a front end plays it on a device
+     * (ds_playback_session_follow_sound), the sound's clock is the master. */
+    ds_audio_mixer *mixer;
+    bool sound_master;
+    double sound_latency; /* seconds the device holds */
 } ds_playback_session;
 
 ds_status ds_playback_session_open(const char *path, const ds_playback_options *options,
@@ -74,10 +86,16 @@ ds_status ds_playback_session_open(const char *path, const ds_playback_options *
 void ds_playback_session_close(ds_playback_session *session);
 
 /* Takes the frame for the clock's position if it is ready (or waits for it when showing
- * `every_frame`), holding the clock while the network is behind. Counts frames shown, stalls and
- * steps into the report. Returns whether a new frame came. */
-bool ds_playback_session_update(ds_playback_session *session, bool every_frame,
+ * `every_frame`), holding the clock while the network is behind. With sound followed, the
+ * clock's position comes from the sound first (at time `now`, seconds). Counts frames shown,
+ * stalls and steps into the report. Returns whether a new frame came. */
+bool ds_playback_session_update(ds_playback_session *session, bool every_frame, double now,
                                 ds_player_report *report);
+/* The front end plays the session's mixer on a device that holds `latency` seconds of sound:
+ * from now on the clock's position is where the listener is (player/audio_mixer.h), and the
+ * clock's pause, seeks, speed and loop steer the sound. */
+void ds_playback_session_follow_sound(ds_playback_session *session, double latency);
+
 /* Hands back retiring slots the GPU has finished reading. */
 void ds_playback_session_retire_idle(ds_playback_session *session);
 /* Seeks to the start of the next (direction 1) or previous (-1) segment. */

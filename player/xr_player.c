@@ -160,7 +160,7 @@ static ds_status run_frame(xr_player *p, bool focused, double *last_time) {
         return status;
     }
     bool first = !s->have_shown;
-    ds_playback_session_update(s, false, &p->report->playback);
+    ds_playback_session_update(s, false, now, &p->report->playback);
     if (first && s->have_shown) {
         /* The wait for the first frame is not playing time. */
         s->clock.last_time = now;

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "commands.h"
 
+#include "encoder/audio_track.h"
 #include "formats/capture.h"
 
 #include <errno.h>
@@ -32,17 +33,37 @@ static const char help[] =
     "  --fps N[/D]             frame rate (default 30)\n"
     "  --up AXIS               the world axis that is up (+x, -x, +y, -y, +z, -z), stored in\n"
     "                          the stream (default: what the cameras' own up vectors agree on)\n"
+    "  --audio FILE            the performance's sound, stored with the picture (pack's\n"
+    "                          --audio; checked before fitting starts)\n"
+    "  --audio-offset S, --audio-codec NAME, --audio-bitrate KBPS\n"
+    "                          passed to pack (see its --help)\n"
     "  -q, --quiet             no progress display\n"
     "  -h, --help              show this help\n";
 
 typedef struct encode_options {
     const char *capture, *output, *work, *frames, *max_width, *quality, *segment_frames, *fps, *up;
     const char *joint_iterations, *skin_iterations, *fine_iterations;
+    const char *audio, *audio_offset, *audio_codec, *audio_bitrate;
     bool quiet;
 } encode_options;
 
 static int parse(int argc, char **argv, encode_options *o) {
-    enum { WORK = 256, FRAMES, WIDTH, QUALITY, SEGMENT, FPS, JOINT, SKIN, FINE, UP };
+    enum {
+        WORK = 256,
+        FRAMES,
+        WIDTH,
+        QUALITY,
+        SEGMENT,
+        FPS,
+        JOINT,
+        SKIN,
+        FINE,
+        UP,
+        AUDIO,
+        AUDIO_OFFSET,
+        AUDIO_CODEC,
+        AUDIO_BITRATE
+    };
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"work", required_argument, NULL, WORK},
@@ -55,6 +76,10 @@ static int parse(int argc, char **argv, encode_options *o) {
         {"skin-iterations", required_argument, NULL, SKIN},
         {"fine-iterations", required_argument, NULL, FINE},
         {"up", required_argument, NULL, UP},
+        {"audio", required_argument, NULL, AUDIO},
+        {"audio-offset", required_argument, NULL, AUDIO_OFFSET},
+        {"audio-codec", required_argument, NULL, AUDIO_CODEC},
+        {"audio-bitrate", required_argument, NULL, AUDIO_BITRATE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -96,6 +121,18 @@ static int parse(int argc, char **argv, encode_options *o) {
             break;
         case UP:
             o->up = optarg;
+            break;
+        case AUDIO:
+            o->audio = optarg;
+            break;
+        case AUDIO_OFFSET:
+            o->audio_offset = optarg;
+            break;
+        case AUDIO_CODEC:
+            o->audio_codec = optarg;
+            break;
+        case AUDIO_BITRATE:
+            o->audio_bitrate = optarg;
             break;
         case 'q':
             o->quiet = true;
@@ -166,6 +203,17 @@ int command_encode(int argc, char **argv) {
     if (code != CLI_EXIT_OK) {
         return code < 0 ? CLI_EXIT_OK : code;
     }
+    if (o.audio) {
+        /* Hours of fitting and tracking should not end on a sound file that cannot be read: code
+         * it once now (seconds), and let pack code it again at the end. */
+        ds_audio_settings settings = {0};
+        ds_audio_track audio;
+        ds_status status = ds_audio_track_encode_file(o.audio, &settings, &audio);
+        if (ds_failed(&status)) {
+            return cli_fail("encode", &status);
+        }
+        ds_audio_track_free(&audio);
+    }
     char work[4096], fit[4200], track[4200], track_frames[64];
     if (o.work) {
         snprintf(work, sizeof work, "%s", o.work);
@@ -227,6 +275,10 @@ int command_encode(int argc, char **argv) {
         capture_up(o.capture, up, sizeof up);
     }
     add_option(&a, "--up", o.up ? o.up : (up[0] ? up : NULL));
+    add_option(&a, "--audio", o.audio);
+    add_option(&a, "--audio-offset", o.audio_offset);
+    add_option(&a, "--audio-codec", o.audio_codec);
+    add_option(&a, "--audio-bitrate", o.audio_bitrate);
     add(&a, o.quiet ? "-q" : NULL);
     if (!o.quiet) {
         fprintf(stderr, "encode: 3/3 packing %s\n", o.output);

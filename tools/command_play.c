@@ -32,6 +32,7 @@ static const char help[] =
     "  , .                one frame back / forward (pauses)\n"
     "  - +                half / double speed (1/8x .. 8x)\n"
     "  L                  loop on / off\n"
+    "  M                  sound on / off;  9 0: volume down / up\n"
     "  left drag          orbit around the subject\n"
     "  right / middle drag pan;  wheel: zoom\n"
     "  W A S D, Q E       fly forward, left, back, right, down, up\n"
@@ -52,6 +53,10 @@ static const char help[] =
     "  --screenshots DIR  where F12 writes (default: the current folder)\n"
     "  --buffer S         over HTTP: seconds of stream fetched ahead (default 10)\n"
     "  --buffer-mb N      over HTTP: most megabytes of stream kept (default 256)\n"
+    "  --no-sound         leave a stream's sound out (a stream with sound otherwise leads\n"
+    "                     the picture: frames are shown, held or dropped to follow it; at\n"
+    "                     1/2x..2x the sound keeps its pitch, beyond that it is muted)\n"
+    "  --volume P         sound volume, 1..100 percent (default 100)\n"
     "  --rendition NAME   with a renditions manifest (FILE.json, made by pack --renditions):\n"
     "                     keep to this one instead of adapting to the measured throughput\n"
     "VR (an OpenXR headset; docs/player.md):\n"
@@ -71,7 +76,9 @@ static const char help[] =
     "scripted runs (tests, benchmarks):\n"
     "  --frames N         quit after showing N frames\n"
     "  --exit             quit after the last frame (implies --no-loop)\n"
-    "  --every-frame      show every frame in order, never drop one (not real time)\n"
+    "  --every-frame      show every frame in order, never drop one (not real time;\n"
+    "                     silent)\n"
+    "  --random-seeks N   seek to N random frames, one every half second, then quit\n"
     "  --screenshot-after N  a screenshot (as F12) once N frames are shown\n"
     "  --camera-path P    'orbit' or a camera path JSON file (docs/player.md) instead of the\n"
     "                     mouse; --turns N for the orbit (default 1, over the stream)\n"
@@ -120,6 +127,9 @@ static int parse(int argc, char **argv, play_options *o) {
         {"xr-turn", required_argument, NULL, 'T'},
         {"xr-resolution", required_argument, NULL, 'U'},
         {"xr-budget", required_argument, NULL, 'G'},
+        {"no-sound", no_argument, NULL, 'N'},
+        {"volume", required_argument, NULL, 'v'},
+        {"random-seeks", required_argument, NULL, 'K'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -219,6 +229,21 @@ static int parse(int argc, char **argv, play_options *o) {
         case 'D':
             p->debug = true;
             break;
+        case 'N':
+            p->silent = true;
+            break;
+        case 'v':
+            if (!cli_parse_int(optarg, 1, 100, &number)) {
+                return cli_usage_error("play", "--volume needs 1..100 (percent), not '%s'", optarg);
+            }
+            p->volume_percent = (int)number;
+            break;
+        case 'K':
+            if (!cli_parse_int(optarg, 1, 100000, &number)) {
+                return cli_usage_error("play", "--random-seeks needs a count, not '%s'", optarg);
+            }
+            p->random_seeks = (uint32_t)number;
+            break;
         case 'X':
             o->xr.enabled = true;
             break;
@@ -296,13 +321,17 @@ static void print_summary(const play_options *o, const ds_player_report *r) {
                "\"startup_seconds\": %.3f, \"network_bytes\": %llu, \"retries\": %llu, "
                "\"decode_ms\": %.3f, \"upload_ms\": %.3f, "
                "\"segment_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, \"gpu_sort_ms\": %.3f, "
-               "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u}\n",
+               "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u, \"sound\": %s, "
+               "\"av_offset_ms_mean\": %.2f, \"av_offset_ms_max\": %.2f}\n",
                (unsigned long long)r->frames_shown, (unsigned long long)r->redraws, r->seconds, fps,
                (unsigned long long)r->dropped, (unsigned long long)r->skipped,
                (unsigned long long)r->stalls, r->stall_seconds, (unsigned long long)r->largest_step,
                (unsigned long long)r->rendition_switches, r->renditions, r->startup_seconds,
                (unsigned long long)r->network_bytes, (unsigned long long)r->retries, r->decode_ms,
-               r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors);
+               r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors,
+               r->sound ? "true" : "false",
+               r->av_frames ? r->av_offset_ms_sum / (double)r->av_frames : 0.0,
+               r->av_offset_ms_max);
     } else if (!o->quiet) {
         printf("%s: %llu frames shown in %.1f s (%.1f fps), %llu dropped; decode %.1f ms/frame, "
                "upload %.1f ms; GPU skin+project %.2f ms, sort %.2f ms, draw %.2f ms\n",

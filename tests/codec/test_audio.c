@@ -39,8 +39,8 @@ static void frame_start_is_exact(void **state) {
 static void layer_round_trip_and_damage(void **state) {
     (void)state;
     uint8_t a[5] = {1, 2, 3, 4, 5}, b[3] = {9, 8, 7}, c[1] = {42}, setup[4] = {'O', 'p', 'u', 's'};
-    ds_audio_packet packets[3] = {{-312, 960, 5, a, true}, {648, 960, 3, b, true},
-                                  {2000, 480, 1, c, true}};
+    ds_audio_packet packets[3] = {
+        {-312, 960, 5, a, true}, {648, 960, 3, b, true}, {2000, 480, 1, c, true}};
     ds_audio_layer layer = {.codec = DS_AUDIO_OPUS,
                             .channels = 2,
                             .sample_rate = 48000,
@@ -136,8 +136,7 @@ static void check_codec(ds_audio_codec codec, double offset, int64_t tolerance) 
         size_t expected = 0;
         for (uint32_t f = 1; f < FRAMES; f++) {
             int64_t at = ds_audio_frame_start(f, RATE, 30, 1) - shift;
-            if (!ds_av_sync_marked(f, EVERY) || at < pcm.start ||
-                at >= pcm.start + pcm.length) {
+            if (!ds_av_sync_marked(f, EVERY) || at < pcm.start || at >= pcm.start + pcm.length) {
                 continue;
             }
             assert_true(expected < count);

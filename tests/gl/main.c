@@ -24,7 +24,7 @@ void gl_test_context_teardown(void) {
 static const test_group groups[] = {
     {"sort", run_gl_sort_tests},       {"renderer", run_gl_renderer_tests},
     {"overlay", run_gl_overlay_tests}, {"playback", run_gl_playback_tests},
-    {"stereo", run_gl_stereo_tests},
+    {"stereo", run_gl_stereo_tests},   {"av_sync", run_gl_av_sync_tests},
 };
 
 int main(int argc, char **argv) {

@@ -183,7 +183,7 @@ static void a_seek_is_kept_while_its_segment_decodes(void **state) {
         }
         double start = ds_monotonic_seconds();
         while (ds_playback_session_shown_frame(&session) != target || !session.have_shown) {
-            ds_playback_session_update(&session, false, &report);
+            ds_playback_session_update(&session, false, ds_monotonic_seconds(), &report);
             ds_playback_session_retire_idle(&session);
             assert_int_equal(ds_playback_clock_frame(clock), target);
             assert_true(ds_monotonic_seconds() - start < 30.0);

@@ -8,5 +8,6 @@ int run_overlay_font_tests(void);
 int run_playback_clock_tests(void);
 int run_xr_placement_tests(void);
 int run_xr_resolution_tests(void);
+int run_audio_mixer_tests(void);
 
 #endif

@@ -54,6 +54,20 @@ static void loops_on_an_unwrapped_timeline(void **state) {
     assert_false(ds_playback_clock_take_jump(&clock)); /* looping is not a jump */
 }
 
+static void turning_the_loop_off_keeps_the_frame(void **state) {
+    (void)state;
+    ds_playback_clock clock = started(40, true);
+    ds_playback_clock_advance(&clock, 102.0); /* 60 frames: frame 20 of the second run */
+    ds_playback_clock_set_loop(&clock, false);
+    assert_int_equal(ds_playback_clock_position(&clock), 20);
+    assert_false(ds_playback_clock_at_end(&clock));
+    assert_true(ds_playback_clock_take_jump(&clock)); /* the decoder's end changes */
+    ds_playback_clock_advance(&clock, 102.5);
+    assert_int_equal(ds_playback_clock_position(&clock), 35);
+    ds_playback_clock_set_loop(&clock, true);
+    assert_int_equal(ds_playback_clock_position(&clock), 35);
+}
+
 static void stops_at_the_last_frame_without_loop(void **state) {
     (void)state;
     ds_playback_clock clock = started(40, false);
@@ -127,6 +141,7 @@ int run_playback_clock_tests(void) {
         cmocka_unit_test(advances_at_the_frame_rate_and_speed),
         cmocka_unit_test(pause_holds_the_position),
         cmocka_unit_test(loops_on_an_unwrapped_timeline),
+        cmocka_unit_test(turning_the_loop_off_keeps_the_frame),
         cmocka_unit_test(stops_at_the_last_frame_without_loop),
         cmocka_unit_test(seeks_clamp_or_wrap_and_flag_a_jump),
         cmocka_unit_test(steps_pause_and_move_one_frame),
