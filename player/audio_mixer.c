@@ -39,9 +39,9 @@ struct ds_audio_mixer {
     ds_audio_pcm spans[KEPT_SPANS];
     uint64_t added[KEPT_SPANS], additions;
     double position; /* the playhead, in samples on the unwrapped timeline */
-    double floor; /* the clock never reads before it: the last seek's position, then the latest
-                     reading (what was heard stays heard, e.g. the silence queued before a
-                     pause ended) */
+    double floor;    /* the clock never reads before it: the last seek's position, then the latest
+                        reading (what was heard stays heard, e.g. the silence queued before a
+                        pause ended) */
     bool held, loop, muted, starved;
     double speed;
     float volume;
@@ -246,8 +246,8 @@ static bool tempo_open(ds_audio_mixer *m) {
     static const enum AVSampleFormat formats[] = {AV_SAMPLE_FMT_FLT, AV_SAMPLE_FMT_NONE};
     if (avfilter_graph_create_filter(&t->source, avfilter_get_by_name("abuffer"), "in", arguments,
                                      NULL, t->graph) < 0 ||
-        avfilter_graph_create_filter(&stretch, avfilter_get_by_name("atempo"), "tempo", speed,
-                                     NULL, t->graph) < 0 ||
+        avfilter_graph_create_filter(&stretch, avfilter_get_by_name("atempo"), "tempo", speed, NULL,
+                                     t->graph) < 0 ||
         avfilter_graph_create_filter(&t->sink, avfilter_get_by_name("abuffersink"), "out", NULL,
                                      NULL, t->graph) < 0 ||
         av_opt_set_int_list(t->sink, "sample_fmts", formats, AV_SAMPLE_FMT_NONE,
@@ -277,7 +277,8 @@ static bool tempo_feed(ds_audio_mixer *m) {
         in->nb_samples = (int)got;
         in->format = AV_SAMPLE_FMT_FLT;
         in->sample_rate = (int)m->rate;
-        ok = av_channel_layout_copy(&in->ch_layout, &stereo) >= 0 && av_frame_get_buffer(in, 0) >= 0;
+        ok =
+            av_channel_layout_copy(&in->ch_layout, &stereo) >= 0 && av_frame_get_buffer(in, 0) >= 0;
     }
     if (ok) {
         memcpy(in->data[0], chunk, (size_t)got * 2 * sizeof(float));

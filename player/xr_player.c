@@ -2,6 +2,7 @@
 #include "xr_player.h"
 #include "gl_context.h"
 #include "monotonic_time.h"
+#include "spatial_sound.h"
 #include "xr_input.h"
 #include "xr_resolution.h"
 #include "xr_session.h"
@@ -29,7 +30,12 @@ typedef struct xr_player {
     bool placed;
     ds_xr_resolution resolution;
     bool exit_requested;
+    ds_spatial_sound *sound; /* NULL: no sound (none in the stream, left out, or no device) */
 } xr_player;
+
+/* Where the performer's voice comes from: above the floor point it stands on, at chest height
+ * of a life-size person (scaled with it). */
+static const double VOICE_HEIGHT_METRES = 1.3;
 
 /* Uprights the performance and turns its front (the side the framing camera sees) to the user. */
 static ds_status init_placement(xr_player *p) {
@@ -160,7 +166,17 @@ static ds_status run_frame(xr_player *p, bool focused, double *last_time) {
         return status;
     }
     bool first = !s->have_shown;
-    ds_playback_session_update(s, false, now, &p->report->playback);
+    /* With sound leading, the frame is the one heard when it is shown: about a display period
+     * from now (the sound's clock runs on the monotonic clock, not the runtime's). */
+    double heard_at = ds_monotonic_seconds() + (double)frame.period * 1e-9;
+    ds_playback_session_update(s, false, p->sound ? heard_at : now, &p->report->playback);
+    if (p->sound && p->placed && frame.render) {
+        ds_xr_pose head = head_of(&frame);
+        double voice[3] = {p->placement.position[0],
+                           p->placement.position[1] + VOICE_HEIGHT_METRES * p->placement.scale,
+                           p->placement.position[2]};
+        ds_spatial_sound_place(p->sound, voice, &head);
+    }
     if (first && s->have_shown) {
         /* The wait for the first frame is not playing time. */
         s->clock.last_time = now;
@@ -207,10 +223,20 @@ static ds_status open_all(xr_player *p) {
     if (!ds_failed(&status)) {
         status = init_placement(p);
     }
+    if (!ds_failed(&status) && p->playback.mixer) {
+        ds_status sound = ds_spatial_sound_open(p->playback.mixer, o->stereo_sound, &p->sound);
+        if (ds_failed(&sound)) {
+            ds_player_notify(o->notice, o->context, "%s; playing without sound", sound.message);
+        } else {
+            ds_playback_session_follow_sound(&p->playback, ds_spatial_sound_latency(p->sound));
+            p->report->hrtf = ds_spatial_sound_hrtf(p->sound);
+        }
+    }
     return status;
 }
 
 static void close_all(xr_player *p) {
+    ds_spatial_sound_close(p->sound); /* its thread reads the session's mixer */
     ds_playback_session_close(&p->playback);
     ds_xr_input_free(p->input);
     ds_xr_session_free(p->xr);

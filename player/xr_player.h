@@ -3,7 +3,8 @@
  * player (decode threads, mapped slot ring, clock); each headset frame is drawn for both eyes with
  * one preprocess pass and one sort (render/gl_renderer.h), under the fill-rate guards, and
  * submitted as a projection layer (with depth when the runtime takes it). The clock follows the
- * runtime's predicted display times. Controllers: player/xr_input.h. */
+ * runtime's predicted display times, or, for a stream with sound, the sound, which comes from
+ * where the performer stands (player/spatial_sound.h). Controllers: player/xr_input.h. */
 #ifndef DS_PLAYER_XR_PLAYER_H
 #define DS_PLAYER_XR_PLAYER_H
 
@@ -23,6 +24,9 @@ typedef struct ds_xr_player_options {
     double turn_degrees;
     double resolution_scale; /* of the eyes' images, fixed; 0: driven by GPU time */
     uint32_t splat_budget;   /* most splats drawn per frame; 0: no limit */
+    /* A stream's sound plays from where the performer stands, binaural (HRTF) with the head's
+     * pose (player/spatial_sound.h); this plays it as plain stereo instead. */
+    bool stereo_sound;
     /* Splats nearer an eye than these (metres) are faded (start) and culled (end); both 0: the
      * defaults, 0.2 and 0.1. Negative: no fade. */
     double fade_start, fade_end;
@@ -51,6 +55,7 @@ typedef struct ds_xr_player_report {
     double frame_ms;                         /* wall time per headset frame, mean */
     double gpu_ms;                           /* GPU time per frame (both eyes), recent */
     ds_xr_placement placement;               /* where the performer stood at the end */
+    bool hrtf;                               /* the sound was placed with HRTF */
 } ds_xr_player_report;
 
 ds_status ds_xr_player_run(const ds_xr_player_options *options, ds_xr_player_report *report);

@@ -73,6 +73,8 @@ static const char help[] =
     "                     (default: lowered and raised to keep each frame within 80% of the\n"
     "                     display period of GPU time)\n"
     "  --xr-budget N      draw at most N splats per frame, the nearest (default: all)\n"
+    "  --xr-stereo-sound  a stream's sound as plain stereo (default: it comes from where the\n"
+    "                     performer stands, binaural with HRTF, following your head)\n"
     "scripted runs (tests, benchmarks):\n"
     "  --frames N         quit after showing N frames\n"
     "  --exit             quit after the last frame (implies --no-loop)\n"
@@ -127,6 +129,7 @@ static int parse(int argc, char **argv, play_options *o) {
         {"xr-turn", required_argument, NULL, 'T'},
         {"xr-resolution", required_argument, NULL, 'U'},
         {"xr-budget", required_argument, NULL, 'G'},
+        {"xr-stereo-sound", no_argument, NULL, 'H'},
         {"no-sound", no_argument, NULL, 'N'},
         {"volume", required_argument, NULL, 'v'},
         {"random-seeks", required_argument, NULL, 'K'},
@@ -232,6 +235,9 @@ static int parse(int argc, char **argv, play_options *o) {
         case 'N':
             p->silent = true;
             break;
+        case 'H':
+            o->xr.stereo_sound = true;
+            break;
         case 'v':
             if (!cli_parse_int(optarg, 1, 100, &number)) {
                 return cli_usage_error("play", "--volume needs 1..100 (percent), not '%s'", optarg);
@@ -301,7 +307,7 @@ static int parse(int argc, char **argv, play_options *o) {
     }
     p->path = argc - optind == 1 ? argv[optind] : DS_ASSETS_DIR "/sample.dsv";
     if ((o->xr.fallback || o->xr.distance || o->xr.scale || o->xr.turn || o->xr.resolution ||
-         o->xr.budget) &&
+         o->xr.budget || o->xr.stereo_sound) &&
         !o->xr.enabled) {
         return cli_usage_error("play", "the --xr-... options need --xr");
     }

@@ -16,13 +16,15 @@ static void print_report(const char *path, const ds_xr_player_report *r, bool js
                "\"eye_width\": %d, \"eye_height\": %d, \"resolution_scale\": %.3f, "
                "\"frame_ms\": %.3f, \"gpu_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, "
                "\"gpu_sort_ms\": %.3f, \"gpu_draw_ms\": %.3f, \"decode_ms\": %.3f, "
-               "\"dropped\": %llu, \"skipped\": %llu, \"seconds\": %.3f, \"gl_errors\": %u}\n",
+               "\"dropped\": %llu, \"skipped\": %llu, \"seconds\": %.3f, \"gl_errors\": %u, "
+               "\"sound\": %s, \"hrtf\": %s, \"av_offset_ms_mean\": %.2f}\n",
                (unsigned long long)r->frames_submitted, (unsigned long long)r->frames_drawn,
                (unsigned long long)p->frames_shown, r->states, r->space,
                r->depth ? "true" : "false", r->eye_width, r->eye_height, r->resolution_scale,
                r->frame_ms, r->gpu_ms, p->preprocess_ms, p->sort_ms, p->draw_ms, p->decode_ms,
                (unsigned long long)p->dropped, (unsigned long long)p->skipped, p->seconds,
-               p->gl_errors);
+               p->gl_errors, p->sound ? "true" : "false", r->hrtf ? "true" : "false",
+               p->av_frames ? p->av_offset_ms_sum / (double)p->av_frames : 0.0);
     } else if (!quiet) {
         printf("%s: %llu headset frames (%llu drawn) in %.1f s, %.1f ms each; GPU %.2f ms per "
                "frame for both eyes at %.0f%% resolution; %s space\n",
@@ -55,7 +57,9 @@ int play_xr(const ds_player_options *player, const play_xr_settings *xr, bool js
                      .speed = player->speed,
                      .buffer_seconds = player->buffer_seconds,
                      .buffer_bytes = player->buffer_bytes,
-                     .rendition = player->rendition},
+                     .rendition = player->rendition,
+                     .silent = player->silent},
+        .stereo_sound = xr->stereo_sound,
         .background = {player->background[0], player->background[1], player->background[2]},
         .distance = xr->distance,
         .scale = xr->scale,

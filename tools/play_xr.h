@@ -14,6 +14,7 @@ typedef struct play_xr_settings {
     double turn;          /* --xr-turn, degrees */
     double resolution;    /* --xr-resolution, 0: driven by GPU time */
     unsigned long budget; /* --xr-budget, splats */
+    bool stereo_sound;    /* --xr-stereo-sound: the sound as plain stereo, not placed */
 } play_xr_settings;
 
 /* Plays `player->path` in the headset; the desktop settings give the playback ones (loop, speed,

@@ -51,8 +51,8 @@ static void packed_flashes_and_clicks_coincide(void **state) {
         for (uint32_t t = 0; t < segment.frames; t++) {
             assert_int_equal(ds_dsv_frame_decode(dsv, &segment, t, &frame).code, DS_OK);
             uint32_t f = segment.first_frame + t;
-            bool flash = ds_av_sync_is_flash(frame.sh, dsv->canonical.skin_count,
-                                             dsv->canonical.sh_degree);
+            bool flash =
+                ds_av_sync_is_flash(frame.sh, dsv->canonical.skin_count, dsv->canonical.sh_degree);
             if (flash != ds_av_sync_marked(f, GL_TEST_AV_EVERY)) {
                 fail_msg("frame %u %s", f, flash ? "flashes but should not" : "does not flash");
             }

@@ -9,5 +9,6 @@ int run_playback_clock_tests(void);
 int run_xr_placement_tests(void);
 int run_xr_resolution_tests(void);
 int run_audio_mixer_tests(void);
+int run_spatial_sound_tests(void);
 
 #endif

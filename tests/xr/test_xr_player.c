@@ -12,6 +12,7 @@
 #include "player/xr_player.h"
 #include "render/gl_renderer.h"
 #include "test_support.h"
+#include "tools/sequence/av_sync.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -477,6 +478,50 @@ static void play_xr_command_runs_and_falls_back(void **state) {
     clean(&t);
 }
 
+/* A stream with sound: one frame shown for a second at 1 fps, with a second of clicks. Played in
+ * the headset, the sound goes through OpenAL Soft (its "wave" backend writing what the listener
+ * hears) placed where the performer stands, with HRTF; plain stereo on request. */
+static void sound_plays_from_the_performer(void **state) {
+    (void)state;
+    xr_test t;
+    prepare(&t, "{\"frames\": 30}");
+    char wav[400], stream[400], heard[400], config[400], command[2048];
+    snprintf(wav, sizeof wav, "%s/clicks.wav", t.folder);
+    snprintf(stream, sizeof stream, "%s/voice.dsv", t.folder);
+    snprintf(heard, sizeof heard, "/tmp/ds_xr_heard_%d.wav", (int)getpid());
+    snprintf(config, sizeof config, "/tmp/ds_xr_heard_%d.conf", (int)getpid());
+    assert_int_equal(ds_av_sync_write_click_wav(wav, 1, 1.0, 1, 48000).code, DS_OK);
+    snprintf(command, sizeof command, "'%s' pack '%s' -o '%s' --fps 1 --audio '%s' -q",
+             DS_DUALSPLAT, test_data_path("fruit_drops_minimal.ply"), stream, wav);
+    assert_int_equal(system(command), 0);
+    /* OpenAL Soft reads its configuration at its first call, which is this test's. */
+    FILE *file = fopen(config, "w");
+    assert_non_null(file);
+    fprintf(file, "[general]\ndrivers = wave\n[wave]\nfile = %s\n", heard);
+    fclose(file);
+    setenv("ALSOFT_CONF", config, 1);
+    setenv("ALSOFT_LOGLEVEL", "0", 1);
+    for (int stereo = 0; stereo < 2; stereo++) {
+        ds_xr_player_options options = player_options();
+        options.path = stream;
+        options.start_frame = 0;
+        options.start_paused = false;
+        options.stereo_sound = stereo;
+        ds_xr_player_report report;
+        unlink(heard);
+        run_player(&options, &report);
+        assert_true(report.playback.sound);
+        assert_int_equal(report.hrtf, !stereo);
+        size_t size;
+        uint8_t *bytes = test_read_file(heard, &size);
+        assert_true(size > 1000);
+        free(bytes);
+    }
+    unlink(heard);
+    unlink(config);
+    clean(&t);
+}
+
 static int setup(void **state) {
     (void)state;
     /* The loader's own messages would only repeat our errors. */
@@ -494,6 +539,7 @@ static int run_xr_player_tests(void) {
         cmocka_unit_test(without_a_stage_plays_in_local_space_and_without_depth),
         cmocka_unit_test(no_headset_is_a_clear_error),
         cmocka_unit_test(play_xr_command_runs_and_falls_back),
+        cmocka_unit_test(sound_plays_from_the_performer),
     };
     return cmocka_run_group_tests_name("xr_player", tests, setup, NULL);
 }

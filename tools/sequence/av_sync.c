@@ -9,8 +9,8 @@ enum { CLICK_MS = 4 };
 
 /* DC term of a flash: colour 0.5 + 0.282 x 3 clips to white. Plain frames of the test splats
  * average well under 1. */
-#define FLASH_DC     3.0f
-#define FLASH_ABOVE  2.0
+#define FLASH_DC    3.0f
+#define FLASH_ABOVE 2.0
 #define CLICK_LEVEL 0.5f
 #define CLICK_GAP   0.020 /* seconds without a loud sample before a click starts */
 
@@ -50,7 +50,8 @@ ds_status ds_av_sync_write_click_wav(const char *path, uint32_t frames, double f
     memcpy(data + 36, "data", 4);
     put_u32(data + 40, (uint32_t)bytes);
     for (uint32_t i = 0; i < samples; i++) {
-        int16_t tone = (int16_t)lrint(0.05 * 32767 * sin(2 * 3.14159265358979323846 * 440.0 * i / rate));
+        int16_t tone =
+            (int16_t)lrint(0.05 * 32767 * sin(2 * 3.14159265358979323846 * 440.0 * i / rate));
         put_u16(data + 44 + (size_t)i * 4, (uint16_t)tone);
         put_u16(data + 46 + (size_t)i * 4, (uint16_t)tone);
     }
