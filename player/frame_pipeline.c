@@ -237,6 +237,10 @@ static void *segment_thread_main(void *argument) {
         } else {
             entry->segment = segment;
             entry->state = SEGMENT_READY;
+            if (index < PREFETCH_SEGMENTS) {
+                /* Played now: fetched ahead again when it comes round next (a loop). */
+                p->prefetched[index / 64] &= ~(1ull << (index % 64));
+            }
             p->stats.segments++;
             average_in(&p->stats.segment_decode_ms, elapsed, p->stats.segments);
         }
@@ -403,6 +407,9 @@ void ds_frame_pipeline_seek(ds_frame_pipeline *p, uint64_t t, bool loop) {
     pthread_mutex_lock(&p->lock);
     p->generation++;
     p->next_position = p->playhead = t;
+    /* What lies ahead of the new position is fetched ahead afresh: what was fetched before the
+     * seek may have left the source's cache. */
+    memset(p->prefetched, 0, sizeof p->prefetched);
     p->loop = loop;
     p->aimed = true;
     for (int i = 0; i < p->slot_count; i++) {

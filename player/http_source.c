@@ -49,6 +49,7 @@ typedef struct response {
     char etag[VALIDATOR_SIZE], last_modified[VALIDATOR_SIZE];
     uint64_t range_first, range_total;
     bool has_range;
+    long status; /* of the response line: the body of anything but 2xx is an error page */
 } response;
 
 void ds_http_options_default(ds_http_options *o) {
@@ -72,6 +73,9 @@ static void curl_start(void) {
 static size_t on_body(char *data, size_t size, size_t count, void *context) {
     response *r = context;
     size_t bytes = size * count;
+    if (r->status < 200 || r->status > 299) {
+        return bytes; /* an error page, not stream bytes: the status says what happened */
+    }
     if (bytes > r->expected - r->received) {
         /* More than asked for: the server ignored the range. Stop the transfer. */
         r->overflow = true;
@@ -111,6 +115,9 @@ static size_t on_header(char *data, size_t size, size_t count, void *context) {
         /* A new response (after a redirect): forget the previous one's headers. */
         r->etag[0] = r->last_modified[0] = '\0';
         r->has_range = false;
+        if (sscanf(data, "HTTP/%*s %ld", &r->status) != 1) {
+            r->status = 0;
+        }
     } else if (header_value(data, length, "ETag", value, sizeof value)) {
         snprintf(r->etag, sizeof r->etag, "%s", value);
     } else if (header_value(data, length, "Last-Modified", value, sizeof value)) {
@@ -236,6 +243,7 @@ static ds_status fetch(http_source *h, uint64_t offset, size_t size, uint8_t *ou
             memcpy(r.etag, part.etag, sizeof r.etag);
             memcpy(r.last_modified, part.last_modified, sizeof r.last_modified);
             r.range_total = part.range_total;
+            r.has_range = part.has_range;
         }
         if (result == ATTEMPT_DONE && opening) {
             snprintf(h->etag, sizeof h->etag, "%s", part.etag);
@@ -264,7 +272,7 @@ static ds_status fetch(http_source *h, uint64_t offset, size_t size, uint8_t *ou
             return ds_error(DS_ERR_INTERRUPTED, "stopped");
         }
         backoff = backoff * 2 < MAX_BACKOFF_S ? backoff * 2 : MAX_BACKOFF_S;
-        if (opening && r.received > 0) {
+        if (opening && r.received > 0 && r.has_range) {
             /* Resume a first fetch only against a known size. */
             opening = false;
             h->size = r.range_total;
@@ -324,25 +332,34 @@ static ds_status http_read(void *context, uint64_t offset, size_t size, uint8_t 
     }
     pthread_mutex_lock(&h->lock);
     ds_status status = ds_ok();
-    cached_range *hit = cache_find(h, offset, size);
-    if (hit) {
-        hit->used = ++h->clock;
-        memcpy(out, hit->bytes + (offset - hit->offset), size);
-    } else {
-        /* A read starting inside a kept range takes what it can from there (the init block
-         * after the opening read-ahead, say) and fetches only the rest. */
-        for (int i = 0; i < CACHE_ENTRIES; i++) {
+    /* What kept ranges hold is taken from them, range after range (a read may start in one and
+     * run into the next); only what none holds is fetched. */
+    while (size > 0) {
+        cached_range *hit = cache_find(h, offset, size);
+        if (hit) {
+            hit->used = ++h->clock;
+            memcpy(out, hit->bytes + (offset - hit->offset), size);
+            size = 0;
+            break;
+        }
+        cached_range *head = NULL;
+        for (int i = 0; i < CACHE_ENTRIES && !head; i++) {
             cached_range *c = &h->cache[i];
             if (c->bytes && offset >= c->offset && offset < c->offset + c->size) {
-                size_t head = (size_t)(c->offset + c->size - offset);
-                memcpy(out, c->bytes + (offset - c->offset), head);
-                c->used = ++h->clock;
-                out += head;
-                offset += head;
-                size -= head;
-                break;
+                head = c;
             }
         }
+        if (!head) {
+            break;
+        }
+        size_t taken = (size_t)(head->offset + head->size - offset);
+        memcpy(out, head->bytes + (offset - head->offset), taken);
+        head->used = ++h->clock;
+        out += taken;
+        offset += taken;
+        size -= taken;
+    }
+    if (size > 0) {
         /* Small reads fetch the read-ahead, kept for the reads that follow. */
         uint64_t want = size > h->options.read_ahead ? size : h->options.read_ahead;
         if (want > h->size - offset) {

@@ -53,9 +53,17 @@ ds_status ds_playback_session_open(const char *path, const ds_playback_options *
         return status;
     }
     if (ds_media_remote(s->media)) {
-        /* Fetch ahead what the buffer's seconds hold, beyond the two segments being decoded. */
+        /* Fetch ahead what the buffer's seconds hold, beyond the two segments being decoded, but
+         * no more than half the bytes the source keeps: more would evict what was fetched
+         * ahead before it is played. */
         double frames = (o->buffer_seconds > 0 ? o->buffer_seconds : 10.0) * ds_media_fps(s->media);
         double segments = frames / ds_media_segment_frames(s->media);
+        const ds_dsv *dsv = ds_media_stream(s->media);
+        double segment_bytes = dsv ? (double)dsv->source.size / dsv->header.segment_count : 0;
+        double kept = (double)(o->buffer_bytes > 0 ? o->buffer_bytes : http.cache_bytes) / 2;
+        if (segment_bytes > 0 && segments > kept / segment_bytes) {
+            segments = kept / segment_bytes;
+        }
         ds_frame_pipeline_set_prefetch(s->pipeline, segments > 2 ? (uint32_t)(segments - 1) : 1);
     }
     ds_playback_clock_init(&s->clock, ds_media_fps(s->media), ds_media_frame_count(s->media),
@@ -121,7 +129,13 @@ static void note_sound_stall(ds_playback_session *s, ds_player_report *report) {
 bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double now,
                                 ds_player_report *report) {
     bool sound = s->sound_master && !every_frame;
-    if (ds_playback_clock_take_jump(&s->clock)) {
+    bool jumped = ds_playback_clock_take_jump(&s->clock);
+    if (!sound && s->buffering && !jumped) {
+        /* Held for the network: the time since the last turn is not played, so the frame
+         * waited for is not skipped once it comes. */
+        s->clock.position = (double)s->held_position;
+    }
+    if (jumped) {
         s->jump_target = ds_playback_clock_position(&s->clock);
         /* A seek to the frame on show has nothing to wait for. */
         s->jump_pending = !(s->have_shown && s->shown_position == s->jump_target);
@@ -167,6 +181,7 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double
              * still on show from before it. */
             next = s->jump_target;
         }
+        s->held_position = next;
         s->clock.position = (double)next;
     }
     if (!taken) {

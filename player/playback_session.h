@@ -71,6 +71,7 @@ typedef struct ds_playback_session {
     /* waiting for the network: the clock holds at the next frame until it comes */
     bool buffering;
     double buffering_since;
+    uint64_t held_position; /* where the clock waits while buffering */
     /* the position the last seek went to, until a frame from there on is shown */
     uint64_t jump_target;
     bool jump_pending;

@@ -374,6 +374,51 @@ if command -v xvfb-run >/dev/null; then
         fail "play --exit failed: $(cat "$work/stderr")"
 fi
 
+# ---- sound: pack --audio, probe, play with the sound leading ----
+sequence_tool=$(dirname "$dualsplat")/tools/sequence/make_ply_sequence
+"$sequence_tool" "$data/biker.spz" "$work/flashes" --frames 30 --subsample 100 --flash-every 7 \
+    --click-wav "$work/clicks.wav" --quiet || fail "make_ply_sequence --click-wav failed"
+run "pack sound" 0 -- pack "$work/flashes" -o "$work/sound.dsv" --segment-frames 10 \
+    --audio "$work/clicks.wav" -q
+run "probe sound" 0 -- probe "$work/sound.dsv"
+expect_stdout "probe sound" "version 1\.2"
+expect_stdout "probe sound" "sound +opus, stereo, 48000 Hz"
+run "probe sound json" 0 -- probe "$work/sound.dsv" --json
+expect_stdout "probe sound json" '"codec":[[:space:]]*"opus"'
+run "pack flac sound" 0 -- pack "$work/flashes" -o "$work/flac.dsv" --audio "$work/clicks.wav" \
+    --audio-codec flac --audio-offset -0.5 -q
+run "probe flac sound" 0 -- probe "$work/flac.dsv"
+expect_stdout "probe flac sound" "sound +flac"
+run "pack sound missing" 1 -- pack "$work/flashes" -o "$work/x.dsv" --audio "$work/none.wav" -q
+expect_error_line "pack sound missing" "pack: .*none.wav: cannot open the sound file"
+run "pack no sound in file" 1 -- pack "$work/flashes" -o "$work/x.dsv" --audio "$data/biker.spz"
+expect_error_line "pack no sound in file" "pack: .*biker.spz: "
+run "pack offset alone" 2 -- pack "$work/flashes" -o "$work/x.dsv" --audio-offset 1
+expect_error_line "pack offset alone" "pack: --audio-offset, --audio-codec and --audio-bitrate need"
+run "pack bad codec" 2 -- pack "$work/flashes" -o "$work/x.dsv" --audio "$work/clicks.wav" \
+    --audio-codec mp3
+expect_error_line "pack bad codec" "pack: --audio-codec needs opus, aac or flac, not 'mp3'"
+[ ! -e "$work/x.dsv" ] || fail "a failed pack left its output"
+if command -v xvfb-run >/dev/null; then
+    # SDL's dummy device plays in real time: the sound leads through random seeks.
+    SDL_AUDIODRIVER=dummy xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play \
+        "$work/sound.dsv" --random-seeks 4 --no-vsync --json --size 160x120 \
+        >"$work/stdout" 2>"$work/stderr" || fail "play with sound failed: $(cat "$work/stderr")"
+    grep -q '"sound": true' "$work/stdout" || fail "play with sound: $(cat "$work/stdout")"
+    SDL_AUDIODRIVER=dummy xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play \
+        "$work/sound.dsv" --frames 20 --no-sound --json --size 160x120 >"$work/stdout" \
+        2>"$work/stderr" || fail "play --no-sound failed: $(cat "$work/stderr")"
+    grep -q '"frames_shown": 20,.*"sound": false' "$work/stdout" ||
+        fail "play --no-sound: $(cat "$work/stdout")"
+    # No sound device: said once, and the picture plays on by the wall clock.
+    SDL_AUDIODRIVER=nonexistent xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play \
+        "$work/sound.dsv" --frames 20 --json --size 160x120 >"$work/stdout" 2>"$work/stderr" ||
+        fail "play without a sound device failed: $(cat "$work/stderr")"
+    grep -q "^dualsplat: no sound output: .*; playing without sound" "$work/stderr" ||
+        fail "play without a sound device said: $(cat "$work/stderr")"
+    grep -q '"frames_shown": 20,' "$work/stdout" || fail "play without a sound device: $(cat "$work/stdout")"
+fi
+
 for command in pack unpack encode; do
     run "$command --help" 0 -- "$command" --help
     expect_stdout "$command --help" "^usage: dualsplat $command"

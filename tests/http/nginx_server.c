@@ -90,12 +90,16 @@ void nginx_server_start(nginx_server *s) {
     *s = (nginx_server){0};
     snprintf(s->prefix, sizeof s->prefix, "/tmp/ds_test_nginx_%d", (int)getpid());
     char command[1200];
-    snprintf(command, sizeof command, "rm -rf '%s' && mkdir -p '%s/www'", s->prefix, s->prefix);
+    snprintf(command, sizeof command, "rm -rf '%s' && mkdir -p '%s/www' '%s/fail'", s->prefix,
+             s->prefix, s->prefix);
     assert_int_equal(system(command), 0);
     snprintf(s->root, sizeof s->root, "%s/www", s->prefix);
-    /* Run as root, nginx serves with an unprivileged user: let it in. */
+    /* Run as root, nginx serves with an unprivileged user: let it in (and let it see the
+     * markers of /flaky/). */
     chmod(s->prefix, 0755);
     chmod(s->root, 0755);
+    snprintf(command, sizeof command, "%s/fail", s->prefix);
+    chmod(command, 0755);
     s->port = free_port();
     s->tls_port = free_port();
     snprintf(s->rate, sizeof s->rate, "0");

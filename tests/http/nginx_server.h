@@ -9,7 +9,7 @@
 typedef struct nginx_server {
     pid_t pid; /* the master */
     int port, tls_port;
-    char prefix[256]; /* configuration, logs */
+    char prefix[256]; /* configuration, logs, PREFIX/fail: markers of /flaky/ */
     char root[300];   /* what it serves */
     char rate[32];    /* of /adaptive/ */
 } nginx_server;
