@@ -27,8 +27,9 @@ static int setup(void **state) {
         return 1;
     }
     /* OpenAL Soft reads its configuration once, at the first call: before any test opens it. */
-    fprintf(config, "[general]\ndrivers = wave\nfrequency = %d\nchannels = stereo\n"
-                    "sample-type = int16\nstereo-mode = headphones\n[wave]\nfile = %s\n",
+    fprintf(config,
+            "[general]\ndrivers = wave\nfrequency = %d\nchannels = stereo\n"
+            "sample-type = int16\nstereo-mode = headphones\n[wave]\nfile = %s\n",
             RATE, wave_path);
     fclose(config);
     setenv("ALSOFT_CONF", config_path, 1);
