@@ -54,12 +54,19 @@ struct ds_gl_renderer {
         GLint joint_rotations, joint_translations, opacity, scales, sh;
         GLint correction_count, correction_ids, correction_offsets, correction_rotations;
         GLint view_count, near_plane, fade_start, fade_end, max_radius, depth_near, depth_far;
+        GLint extent_limit;
         struct {
             GLint rotation, translation, camera_center, intrinsics, size, jacobian_limits;
         } views[DS_GL_MAX_VIEWS];
     } u;
     GLint splat_size, splat_view, splat_view_count, range_budget, present_decode_srgb;
+    GLint splat_extent_limit, splat_falloff_edge;
 };
+
+/* The splat's profile (shaders/splat.frag): the quad's edge at sqrt(8) standard deviations, where
+ * the falloff, normalised, reaches 0; or the reference rasterizer's, unbounded and unnormalised. */
+static const float EXTENT_LIMIT = 8.0f, REFERENCE_EXTENT_LIMIT = 1e30f;
+static const float FALLOFF_EDGE = 0.018315639f; /* exp(-8 / 2) */
 
 ds_gl_scene ds_gl_scene_of_cloud(const ds_gaussian_cloud *cloud) {
     return (ds_gl_scene){.count = cloud->count,
@@ -133,6 +140,7 @@ static ds_status create_programs(ds_gl_renderer *r) {
     UNIFORM(max_radius, "u_max_radius");
     UNIFORM(depth_near, "u_depth_near");
     UNIFORM(depth_far, "u_depth_far");
+    UNIFORM(extent_limit, "u_extent_limit");
 #undef UNIFORM
     for (int v = 0; v < DS_GL_MAX_VIEWS; v++) {
         char name[64];
@@ -150,6 +158,8 @@ static ds_status create_programs(ds_gl_renderer *r) {
     r->splat_size = glGetUniformLocation(r->splat_program, "u_size");
     r->splat_view = glGetUniformLocation(r->splat_program, "u_view");
     r->splat_view_count = glGetUniformLocation(r->splat_program, "u_view_count");
+    r->splat_extent_limit = glGetUniformLocation(r->splat_program, "u_extent_limit");
+    r->splat_falloff_edge = glGetUniformLocation(r->splat_program, "u_falloff_edge");
     r->range_budget = glGetUniformLocation(r->draw_range_program, "u_budget");
     r->present_decode_srgb = glGetUniformLocation(r->present_program, "u_decode_srgb");
     return ds_ok();
@@ -389,6 +399,11 @@ static void set_views(ds_gl_renderer *r, const ds_camera *cameras, int view_coun
     glProgramUniform1ui(r->draw_range_program, r->range_budget,
                         o->guards.splat_budget ? o->guards.splat_budget : UINT32_MAX);
     glProgramUniform1i(r->splat_program, r->splat_view_count, view_count);
+    float limit = o->reference_falloff ? REFERENCE_EXTENT_LIMIT : EXTENT_LIMIT;
+    glProgramUniform1f(p, r->u.extent_limit, limit);
+    glProgramUniform1f(r->splat_program, r->splat_extent_limit, limit);
+    glProgramUniform1f(r->splat_program, r->splat_falloff_edge,
+                       o->reference_falloff ? 0.0f : FALLOFF_EDGE);
 }
 
 static void collect_timings(ds_gl_renderer *r, int set, bool wait) {

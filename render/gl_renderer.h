@@ -75,6 +75,11 @@ typedef struct ds_gl_draw_options {
      * units), for a compositor's depth layer. */
     bool depth;
     float depth_near, depth_far;
+    /* Draw each splat with the reference rasterizer's profile (render/rasterizer.h, INRIA's):
+     * out to where its alpha falls to 1/255, cut there. Otherwise (players) the quad stops at
+     * sqrt(8) standard deviations, where a normalised falloff reaches 0: fewer fragments, no
+     * visible edge, within 2% of the reference's opacity. For tests that compare exactly. */
+    bool reference_falloff;
 } ds_gl_draw_options;
 
 enum { DS_GL_MAX_VIEWS = 2 };

@@ -47,6 +47,9 @@ uniform float u_near_plane; // camera depth, world units
 // to u_fade_start (world units; equal: no fade); a footprint's long semi-axis is capped at
 // u_max_radius pixels.
 uniform float u_fade_start, u_fade_end, u_max_radius;
+// The footprint's edge, in q = d^T Sigma^-1 d: 8 (sqrt(8) sigma, the players' quad), or unbounded
+// (the reference rasterizer's, out to alpha 1/255).
+uniform float u_extent_limit;
 // Depth written with each view's record, mapped like a perspective depth buffer over
 // [u_depth_near, u_depth_far] (for a compositor's depth layer).
 uniform float u_depth_near, u_depth_far;
@@ -218,9 +221,10 @@ bool project(int v, vec3 position, mat3 covariance, float base_opacity, vec3 col
         }
     }
 
-    // The footprint: where opacity * exp(-q/2) >= 1/255, q <= 2 ln(255 opacity), an ellipse
-    // whose axes are the covariance's eigenvectors.
-    float threshold = 2.0 * log(255.0 * opacity) + 1e-3;
+    // The footprint: where opacity * exp(-q/2) >= 1/255, q <= 2 ln(255 opacity), and at most
+    // q <= u_extent_limit (8: the quad's edge at sqrt(8) sigma, where splat.frag's falloff
+    // reaches 0): an ellipse whose axes are the covariance's eigenvectors.
+    float threshold = min(2.0 * log(255.0 * opacity) + 1e-3, u_extent_limit);
     float mid = 0.5 * (a + c);
     float spread = sqrt(max(mid * mid - det, 0.0));
     float lambda1 = mid + spread, lambda2 = max(mid - spread, 1e-6);
