@@ -137,6 +137,7 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double
     }
     if (jumped) {
         s->jump_target = ds_playback_clock_position(&s->clock);
+        s->playhead = s->jump_target;
         /* A seek to the frame on show has nothing to wait for. */
         s->jump_pending = !(s->have_shown && s->shown_position == s->jump_target);
         ds_frame_pipeline_seek(s->pipeline, s->jump_target, s->clock.loop);
@@ -149,9 +150,6 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double
         note_sound_stall(s, report);
     }
     uint64_t position = ds_playback_clock_position(&s->clock);
-    if (!every_frame) {
-        ds_frame_pipeline_set_playhead(s->pipeline, position);
-    }
     if (s->have_shown && s->shown_position == position) {
         return false;
     }
@@ -181,8 +179,17 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double
              * still on show from before it. */
             next = s->jump_target;
         }
+        if (next < s->playhead) {
+            next = s->playhead; /* the decoder has skipped ahead to there already */
+        }
         s->held_position = next;
         s->clock.position = (double)next;
+    }
+    if (!every_frame && !s->buffering && position > s->playhead) {
+        /* Late, not waiting for data: the decoder skips to the clock rather than decode what
+         * would only be dropped. */
+        s->playhead = position;
+        ds_frame_pipeline_set_playhead(s->pipeline, position);
     }
     if (!taken) {
         return false;

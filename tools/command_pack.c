@@ -365,7 +365,7 @@ static void report_sound(const ds_audio_track *audio, const ds_sequence *sequenc
     for (uint32_t p = 0; p < audio->packet_count; p++) {
         bytes += audio->packets[p].size;
     }
-    fprintf(stderr, "pack: sound: %s, %s, %u Hz, %.2f s, %.0f kbit/s\n",
+    fprintf(stderr, "pack: sound: %s, %s, %u Hz, %.2f s, %.1f kbit/s\n",
             ds_audio_codec_name(audio->codec), audio->channels == 1 ? "mono" : "stereo",
             audio->sample_rate, sound, sound > 0 ? (double)bytes * 8 / sound / 1000 : 0.0);
     if (sound > picture + 1.0 / fps) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { SLOTS = 4, WIDTH = 200, HEIGHT = 160 };
 
@@ -193,6 +194,49 @@ static void a_seek_is_kept_while_its_segment_decodes(void **state) {
     gl_test_stream_remove();
 }
 
+/* A clock that runs ahead of the decoder (a machine too slow for the stream) is followed by
+ * skipping: once the playhead is at frame 9, the decoder goes there instead of decoding frames 4
+ * to 8 first, which would only be dropped. */
+static void a_late_decoder_skips_to_the_clock(void **state) {
+    (void)state;
+    char path[256];
+    gl_test_stream_pack(path, sizeof path);
+    ds_playback_session session;
+    ds_playback_options options = {.loop = false};
+    assert_int_equal(ds_playback_session_open(path, &options, &session).code, DS_OK);
+    ds_player_report report = {0};
+    ds_playback_clock *clock = &session.clock;
+    clock->paused = true;
+    double start = ds_monotonic_seconds();
+    while (!session.have_shown) {
+        ds_playback_session_update(&session, false, ds_monotonic_seconds(), &report);
+        assert_true(ds_monotonic_seconds() - start < 30.0);
+    }
+    /* Let the ring fill (frames 1-3 decode ahead into the free slots) and segment 1 (frames
+     * 5-9) decode: the decoder is late, not waiting for data. */
+    start = ds_monotonic_seconds();
+    while (ds_frame_pipeline_stats_get(session.pipeline).decoded < 4 ||
+           ds_frame_pipeline_stats_get(session.pipeline).segments < 2) {
+        assert_true(ds_monotonic_seconds() - start < 30.0);
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    clock->position = 9.0; /* the wall clock moved on past what was decoded */
+    start = ds_monotonic_seconds();
+    while (ds_playback_session_shown_frame(&session) != 9) {
+        ds_playback_session_update(&session, false, ds_monotonic_seconds(), &report);
+        ds_playback_session_retire_idle(&session);
+        assert_true(ds_monotonic_seconds() - start < 30.0);
+    }
+    ds_frame_pipeline_stats stats = ds_frame_pipeline_stats_get(session.pipeline);
+    print_message("decoded %llu frames, dropped %llu, to show frame 9\n",
+                  (unsigned long long)stats.decoded, (unsigned long long)stats.dropped);
+    /* Frames 0-3 and 9 (and whatever the ring decodes past 9 meanwhile); never 4-8. */
+    assert_true(stats.dropped >= 5);
+    assert_true(stats.decoded <= 4 + 1 + 3);
+    ds_playback_session_close(&session);
+    gl_test_stream_remove();
+}
+
 static int setup(void **state) {
     (void)state;
     gl_test_context_setup();
@@ -204,6 +248,7 @@ int run_gl_playback_tests(void) {
         cmocka_unit_test(seeking_renders_what_playing_renders),
         cmocka_unit_test(a_damaged_segment_is_skipped_and_named),
         cmocka_unit_test(a_seek_is_kept_while_its_segment_decodes),
+        cmocka_unit_test(a_late_decoder_skips_to_the_clock),
     };
     return cmocka_run_group_tests_name("gl_playback", tests, setup, NULL);
 }
