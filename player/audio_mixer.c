@@ -333,16 +333,18 @@ static void render_muted(ds_audio_mixer *m, float *out, uint32_t count) {
     m->position = !m->loop && end > m->total ? m->total : end;
 }
 
-void ds_audio_mixer_render(ds_audio_mixer *m, float *out, uint32_t count, double now) {
+uint32_t ds_audio_mixer_render(ds_audio_mixer *m, float *out, uint32_t count, double now) {
     pthread_mutex_lock(&m->lock);
     m->starved = false;
     double before = m->position;
     float gain = m->muted ? 0.0f : m->volume;
+    uint32_t played = count;
     if (m->held) {
         memset(out, 0, (size_t)count * 2 * sizeof(float));
+        played = 0;
     } else if (m->speed == 1.0) {
-        uint32_t done = copy_samples(m, &m->position, out, count, gain);
-        memset(out + 2 * done, 0, (size_t)(count - done) * 2 * sizeof(float));
+        played = copy_samples(m, &m->position, out, count, gain);
+        memset(out + 2 * played, 0, (size_t)(count - played) * 2 * sizeof(float));
     } else if (m->speed >= TEMPO_MIN && m->speed <= TEMPO_MAX) {
         render_tempo(m, out, count, gain);
     } else {
@@ -353,6 +355,7 @@ void ds_audio_mixer_render(ds_audio_mixer *m, float *out, uint32_t count, double
         m->rendered = true;
     }
     pthread_mutex_unlock(&m->lock);
+    return played;
 }
 
 double ds_audio_mixer_clock(ds_audio_mixer *m, double now, double latency) {

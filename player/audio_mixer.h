@@ -42,8 +42,10 @@ void ds_audio_mixer_set_loop(ds_audio_mixer *mixer, bool loop);
 void ds_audio_mixer_set_volume(ds_audio_mixer *mixer, float volume, bool muted);
 
 /* Fills `count` stereo float sample frames (interleaved) for the device, advancing the playhead
- * as far as they play; `now` (seconds) is when they were asked for. */
-void ds_audio_mixer_render(ds_audio_mixer *mixer, float *out, uint32_t count, double now);
+ * as far as they play; `now` (seconds) is when they were asked for. Returns how many came from
+ * the stream at speed 1 (the rest is silence: held, missing sound, or the end of a run that
+ * does not loop); at other speeds, count. */
+uint32_t ds_audio_mixer_render(ds_audio_mixer *mixer, float *out, uint32_t count, double now);
 
 /* Where the listener is at time `now`, in frames on the unwrapped timeline: the playhead less
  * what the device still has queued (`latency` seconds of sound), moved on by the time since the

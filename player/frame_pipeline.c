@@ -132,41 +132,6 @@ static bool prefetch_next(ds_frame_pipeline *p) {
     return false;
 }
 
-/* Decodes a segment's sound for the sink (silence when it is damaged or lost), and says what
- * damage cost it in `problem` ("" when nothing). Called without the lock. */
-static void pass_sound(ds_frame_pipeline *p, uint32_t index, const ds_dsv_segment *segment,
-                       char *problem, size_t size) {
-    const ds_dsv *dsv = ds_media_stream(p->media);
-    uint32_t first = index * p->segment_frames;
-    uint32_t frames =
-        first + p->segment_frames <= p->frame_count ? p->segment_frames : p->frame_count - first;
-    int64_t start = ds_dsv_audio_frame_start(dsv, first);
-    uint32_t length = (uint32_t)(ds_dsv_audio_frame_start(dsv, first + frames) - start);
-    ds_audio_pcm pcm = {0};
-    ds_status status = ds_error(DS_ERR_FORMAT, "no sound");
-    uint32_t rejected = 0;
-    if (segment && segment->has_audio) {
-        status = ds_audio_decode_span(&segment->audio, start, length, &pcm, &rejected);
-    }
-    if (segment && segment->audio_problem[0]) {
-        snprintf(problem, size, "segment %u (frames %u-%u): %s", index, first, first + frames - 1,
-                 segment->audio_problem);
-    } else if (segment && segment->has_audio && ds_failed(&status)) {
-        snprintf(problem, size, "segment %u (frames %u-%u): its sound does not decode (%s)", index,
-                 first, first + frames - 1, status.message);
-    } else if (rejected) {
-        snprintf(problem, size, "segment %u (frames %u-%u): %u audio packet%s the decoder refused",
-                 index, first, first + frames - 1, rejected, rejected == 1 ? "" : "s");
-    }
-    if (ds_failed(&status)) {
-        status = ds_audio_pcm_silence(start, length, dsv->header.audio_sample_rate, &pcm);
-    }
-    if (!ds_failed(&status)) {
-        p->sound(p->sound_context, &pcm);
-    }
-    ds_audio_pcm_free(&pcm);
-}
-
 static void *segment_thread_main(void *argument) {
     ds_frame_pipeline *p = argument;
     pthread_mutex_lock(&p->lock);
@@ -211,8 +176,15 @@ static void *segment_thread_main(void *argument) {
         double elapsed = ds_monotonic_seconds() * 1e3 - start;
         char sound_problem[sizeof segment.audio_problem + 64] = "";
         if (p->sound && status.code != DS_ERR_INTERRUPTED) {
-            pass_sound(p, index, ds_failed(&status) ? NULL : &segment, sound_problem,
-                       sizeof sound_problem);
+            /* Silence for a damaged segment: the sound's clock must not wait for it. */
+            ds_audio_pcm pcm;
+            ds_status sound =
+                ds_media_segment_sound(p->media, index, ds_failed(&status) ? NULL : &segment, &pcm,
+                                       sound_problem, sizeof sound_problem);
+            if (!ds_failed(&sound)) {
+                p->sound(p->sound_context, index, &pcm);
+                ds_audio_pcm_free(&pcm);
+            }
         }
 
         pthread_mutex_lock(&p->lock);

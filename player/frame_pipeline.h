@@ -67,7 +67,7 @@ void ds_frame_pipeline_set_playhead(ds_frame_pipeline *pipeline, uint64_t t);
 /* Where each decoded segment's sound goes (formats/audio_decoder.h): the sink takes the samples
  * of the segment's stretch of time, silence for a segment whose sound or picture is damaged, so
  * the sound's clock never waits for what will not come. Set before the first seek. */
-typedef void (*ds_frame_pipeline_sound_sink)(void *context, ds_audio_pcm *pcm);
+typedef void (*ds_frame_pipeline_sound_sink)(void *context, uint32_t segment, ds_audio_pcm *pcm);
 void ds_frame_pipeline_set_sound_sink(ds_frame_pipeline *pipeline,
                                       ds_frame_pipeline_sound_sink sink, void *context);
 

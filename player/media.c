@@ -9,6 +9,7 @@
 #include "render/stream_frame.h"
 #include "render/view.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -351,4 +352,34 @@ ds_status ds_media_read_segment(ds_media *m, uint32_t segment, ds_dsv_segment *o
         return ds_renditions_read_segment(m->renditions, segment, out, NULL);
     }
     return ds_dsv_read_segment(m->dsv, segment, out);
+}
+
+ds_status ds_media_segment_sound(ds_media *m, uint32_t s, const ds_dsv_segment *segment,
+                                 ds_audio_pcm *pcm, char *problem, size_t size) {
+    problem[0] = '\0';
+    const ds_dsv *dsv = m->dsv;
+    uint32_t frames_per_segment = dsv->header.segment_frames, frame_count = dsv->header.frame_count;
+    uint32_t first = s * frames_per_segment;
+    uint32_t last = first + frames_per_segment <= frame_count ? first + frames_per_segment - 1
+                                                              : frame_count - 1;
+    int64_t start = ds_dsv_audio_frame_start(dsv, first);
+    uint32_t length = (uint32_t)(ds_dsv_audio_frame_start(dsv, last + 1) - start);
+    ds_status status = ds_error(DS_ERR_FORMAT, "no sound");
+    uint32_t rejected = 0;
+    if (segment && segment->has_audio) {
+        status = ds_audio_decode_span(&segment->audio, start, length, pcm, &rejected);
+    }
+    if (segment && segment->audio_problem[0]) {
+        snprintf(problem, size, "segment %u (frames %u-%u): %s", s, first, last,
+                 segment->audio_problem);
+    } else if (segment && segment->has_audio && ds_failed(&status)) {
+        snprintf(problem, size, "segment %u (frames %u-%u): its sound does not decode (%s)", s,
+                 first, last, status.message);
+    } else if (rejected) {
+        snprintf(problem, size, "segment %u (frames %u-%u): %u audio packet%s the decoder refused",
+                 s, first, last, rejected, rejected == 1 ? "" : "s");
+    }
+    return ds_failed(&status)
+               ? ds_audio_pcm_silence(start, length, dsv->header.audio_sample_rate, pcm)
+               : ds_ok();
 }

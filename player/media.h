@@ -4,6 +4,7 @@
 #ifndef DS_PLAYER_MEDIA_H
 #define DS_PLAYER_MEDIA_H
 
+#include "formats/audio_decoder.h"
 #include "formats/dsv_reader.h"
 #include "formats/gaussian_cloud.h"
 #include "http_source.h"
@@ -95,5 +96,12 @@ ds_status ds_media_decode_frame(ds_media_decoder *decoder, const ds_dsv_segment 
                                 ds_gl_frame_info *info, ds_media_frame_timing *timing);
 /* Reads and decodes a stream's segment (thread-safe: reads are positioned). */
 ds_status ds_media_read_segment(ds_media *media, uint32_t segment, ds_dsv_segment *out);
+
+/* For a stream with sound: segment s's stretch of sound (formats/audio_decoder.h) decoded from
+ * `segment` (read and decoded; NULL when that failed), silence where damage took it. `problem`
+ * gets what damage cost the sound, naming the segment and its frames ("" when nothing, and when
+ * `segment` is NULL: the picture's damage is reported with the picture). */
+ds_status ds_media_segment_sound(ds_media *media, uint32_t s, const ds_dsv_segment *segment,
+                                 ds_audio_pcm *pcm, char *problem, size_t size);
 
 #endif

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "offline_render.h"
+#include "audio_mixer.h"
 #include "frame_pipeline.h"
 #include "monotonic_time.h"
 #include "video_writer.h"
@@ -8,12 +9,17 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-enum { SLOTS = 4 };
+enum {
+    SLOTS = 4,
+    SOUND_BLOCK = 1024, /* stereo samples written at a time */
+};
 
 bool ds_offline_output_is_png_sequence(const char *output) {
     const char *dot = strrchr(output, '.');
@@ -86,6 +92,160 @@ static ds_status write_png(const char *pattern, uint64_t index, ds_gl_renderer *
     return status;
 }
 
+/* ---- the stream's sound ----
+ *
+ * The video's sound is the stream's from where its first frame rendered starts, played at speed
+ * 1 by a mixer (player/audio_mixer.h) as the players play it: wrapping where the picture loops,
+ * silent where the last frame holds. The segments' sound comes from the pipeline, which decodes
+ * it with each segment (its sound sink), so the stream is read once; a segment whose frames the
+ * pipeline never decoded (a frame rate far below the stream's), or whose sound the mixer let go
+ * before a loop came back to it, is read here. The sound is written up to the start of the frame
+ * just rendered, so the segment it needs has been decoded already. */
+
+typedef struct sound_feed {
+    ds_media *media;
+    ds_audio_mixer *mixer;
+    uint32_t frame_count, segment_frames;
+    /* Per segment: its sound's damage was reported (by the pipeline, which reports what it
+     * decodes, or here), so that a loop does not report it again. */
+    bool *told;
+    pthread_mutex_t lock; /* of `told`: the pipeline's segment thread marks it */
+} sound_feed;
+
+/* The pipeline's sound sink: a segment it has just decoded (and reported). */
+static void take_sound(void *context, uint32_t segment, ds_audio_pcm *pcm) {
+    sound_feed *feed = context;
+    pthread_mutex_lock(&feed->lock);
+    feed->told[segment] = true;
+    pthread_mutex_unlock(&feed->lock);
+    ds_audio_mixer_add(feed->mixer, pcm);
+}
+
+/* Reads segment s for its sound (silence where it is damaged or lost, said once). */
+static ds_status read_sound(sound_feed *feed, const ds_offline_render_options *o, uint32_t s) {
+    ds_dsv_segment segment;
+    ds_status read = ds_media_read_segment(feed->media, s, &segment);
+    if (ds_failed(&read) && read.code != DS_ERR_FORMAT) {
+        return read; /* the source failing, not damage: the render stops */
+    }
+    ds_audio_pcm pcm;
+    char problem[DS_STATUS_MESSAGE_SIZE + 128];
+    ds_status status = ds_media_segment_sound(feed->media, s, ds_failed(&read) ? NULL : &segment,
+                                              &pcm, problem, sizeof problem);
+    if (ds_failed(&read)) {
+        /* The reader's message names the segment and its frames. */
+        snprintf(problem, sizeof problem, "%s; its sound is silent", read.message);
+    } else {
+        ds_dsv_segment_free(&segment);
+    }
+    if (ds_failed(&status)) {
+        return status;
+    }
+    ds_audio_mixer_add(feed->mixer, &pcm);
+    pthread_mutex_lock(&feed->lock);
+    bool tell = problem[0] && !feed->told[s];
+    feed->told[s] = true;
+    pthread_mutex_unlock(&feed->lock);
+    if (tell && o->warning) {
+        o->warning(o->context, problem);
+    }
+    return ds_ok();
+}
+
+/* Writes the video's sound up to output sample `target` (`written` so far). */
+static ds_status feed_sound(sound_feed *feed, const ds_offline_render_options *o,
+                            ds_video_writer *writer, int64_t target) {
+    float samples[2 * SOUND_BLOCK];
+    bool read_here = false;
+    for (int64_t written = ds_video_writer_audio_sample_count(writer); written < target;) {
+        uint32_t count =
+            target - written < SOUND_BLOCK ? (uint32_t)(target - written) : SOUND_BLOCK;
+        uint32_t played = ds_audio_mixer_render(feed->mixer, samples, count, 0.0);
+        bool missing = ds_audio_mixer_starved(feed->mixer);
+        /* Past the end of a run that does not loop the rest is silence, as rendered. */
+        uint32_t kept = missing ? played : count;
+        ds_status status = ds_video_writer_write_audio(writer, samples, kept);
+        if (ds_failed(&status)) {
+            return status;
+        }
+        written += kept;
+        if (!missing) {
+            read_here = false;
+            continue;
+        }
+        uint32_t frame = (uint32_t)fmod(floor(ds_audio_mixer_clock(feed->mixer, 0.0, 0.0) + 1e-9),
+                                        feed->frame_count);
+        uint32_t segment = frame / feed->segment_frames;
+        if (read_here && played == 0) {
+            return ds_error(DS_ERR_FORMAT, "the sound of segment %u does not reach its frames",
+                            segment);
+        }
+        status = read_sound(feed, o, segment);
+        if (ds_failed(&status)) {
+            return status;
+        }
+        read_here = true;
+    }
+    return ds_ok();
+}
+
+static ds_status sound_feed_init(sound_feed *feed, ds_media *media,
+                                 const ds_offline_render_options *o) {
+    const ds_dsv *dsv = ds_media_stream(media);
+    *feed = (sound_feed){.media = media,
+                         .frame_count = ds_media_frame_count(media),
+                         .segment_frames = ds_media_segment_frames(media)};
+    ds_status status = ds_audio_mixer_create(dsv->header.audio_sample_rate, ds_media_fps(media),
+                                             feed->frame_count, &feed->mixer);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    feed->told = calloc(ds_media_segment_count(media), sizeof *feed->told);
+    if (!feed->told) {
+        ds_audio_mixer_free(feed->mixer);
+        feed->mixer = NULL;
+        return ds_error(DS_ERR_NO_MEMORY, "out of memory for the sound");
+    }
+    ds_audio_mixer_set_loop(feed->mixer, o->loop);
+    ds_audio_mixer_seek(feed->mixer, o->first_frame);
+    ds_audio_mixer_hold(feed->mixer, false);
+    pthread_mutex_init(&feed->lock, NULL);
+    return ds_ok();
+}
+
+/* After the pipeline, which may still hand over sound until it is freed. */
+static void sound_feed_free(sound_feed *feed) {
+    if (!feed->told) {
+        return;
+    }
+    ds_audio_mixer_free(feed->mixer);
+    pthread_mutex_destroy(&feed->lock);
+    free(feed->told);
+    feed->told = NULL;
+}
+
+/* The video's frame rate as a fraction: the stream's own when the output keeps it, so that
+ * frames and sound count time alike; else in thousandths. */
+static void video_rate(ds_media *media, const ds_offline_render_options *o, double fps,
+                       int *numerator, int *denominator) {
+    const ds_dsv *dsv = ds_media_stream(media);
+    /* MPEG-4 part 2 takes time bases up to 1/65535; every common rate fits. */
+    if (o->fps <= 0 && dsv && dsv->header.fps_numerator <= 65535 &&
+        dsv->header.fps_denominator <= 65535) {
+        *numerator = (int)dsv->header.fps_numerator;
+        *denominator = (int)dsv->header.fps_denominator;
+        return;
+    }
+    *numerator = (int)llround(fps * 1000);
+    *denominator = 1000;
+}
+
+/* The stream position (unwrapped) on screen at output frame k. */
+static uint64_t position_at(uint32_t first_frame, uint64_t k, double fps, double media_fps) {
+    double time = (double)k / fps;
+    return first_frame + (uint64_t)floor(time * media_fps + 1e-9);
+}
+
 ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
                             ds_offline_render_report *report) {
     *report = (ds_offline_render_report){0};
@@ -133,17 +293,31 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
     ds_frame_pipeline *pipeline = NULL;
     ds_video_writer *writer = NULL;
     uint8_t *rgb = NULL;
+    const ds_dsv *dsv = ds_media_stream(media);
+    bool sound = !png && !o->silent && dsv && dsv->header.audio_codec != DS_AUDIO_NONE;
+    sound_feed feed = {0};
+    int rate_num, rate_den;
+    video_rate(media, o, fps, &rate_num, &rate_den);
     status =
         ds_frame_pipeline_create(media, ds_gl_renderer_layout(renderer), slots, SLOTS, &pipeline);
+    if (!ds_failed(&status) && sound) {
+        status = sound_feed_init(&feed, media, o);
+        if (!ds_failed(&status)) {
+            ds_frame_pipeline_set_sound_sink(pipeline, take_sound, &feed);
+        }
+    }
     if (!ds_failed(&status) && !png) {
         ds_video_writer_options video = {.width = o->width,
                                          .height = o->height,
-                                         .fps_num = (int)llround(fps * 1000),
-                                         .fps_den = 1000,
+                                         .fps_num = rate_num,
+                                         .fps_den = rate_den,
                                          .codec = o->codec,
-                                         .quality = o->quality};
+                                         .quality = o->quality,
+                                         .audio_sample_rate =
+                                             sound ? (int)dsv->header.audio_sample_rate : 0};
         status = ds_video_writer_open(o->output, &video, &writer);
         if (!ds_failed(&status)) {
+            report->sound = sound;
             snprintf(report->codec, sizeof report->codec, "%s", ds_video_writer_codec_name(writer));
             rgb = malloc((size_t)o->width * (size_t)o->height * 3);
             if (!rgb) {
@@ -152,8 +326,11 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
         }
     }
     double start = ds_monotonic_seconds();
+    /* The pipeline decodes past the end only for a video that gets there: decoding ahead for a
+     * loop that never comes would read (and report the damage of) its first segments again. */
+    bool wraps = o->loop && position_at(o->first_frame, total - 1, fps, media_fps) >= frame_count;
     if (!ds_failed(&status)) {
-        ds_frame_pipeline_seek(pipeline, o->first_frame, o->loop);
+        ds_frame_pipeline_seek(pipeline, o->first_frame, wraps);
     }
     ds_gl_draw_options draw = {
         .background = {o->background[0], o->background[1], o->background[2]}};
@@ -163,7 +340,7 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
     for (uint64_t k = 0; k < total && !ds_failed(&status); k++) {
         double time = (double)k / fps;
         /* The stream frame on screen at this output time; without looping the last one holds. */
-        uint64_t position = o->first_frame + (uint64_t)floor(time * media_fps + 1e-9);
+        uint64_t position = position_at(o->first_frame, k, fps, media_fps);
         if (!o->loop && position >= frame_count) {
             position = frame_count - 1;
         }
@@ -210,11 +387,23 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
         if (!ds_failed(&status) && writer) {
             status = ds_video_writer_write_rgb(writer, rgb);
         }
+        if (!ds_failed(&status) && sound) {
+            /* The sound up to this frame's start: what it needs was decoded with it. */
+            status = feed_sound(&feed, o, writer,
+                                ds_audio_frame_start((uint32_t)k, dsv->header.audio_sample_rate,
+                                                     (uint32_t)rate_num, (uint32_t)rate_den));
+        }
         report->frames = k + 1;
         if (o->progress && !o->progress(o->context, k + 1, total)) {
             status = ds_error(DS_ERR_INTERRUPTED, "stopped after %llu of %llu frames",
                               (unsigned long long)(k + 1), (unsigned long long)total);
         }
+    }
+    if (!ds_failed(&status) && sound) {
+        /* The last frame's sound, so that the sound lasts as long as the pictures. */
+        status = feed_sound(&feed, o, writer,
+                            ds_audio_frame_start((uint32_t)total, dsv->header.audio_sample_rate,
+                                                 (uint32_t)rate_num, (uint32_t)rate_den));
     }
     if (!ds_failed(&status) && writer) {
         status = ds_video_writer_finish(writer);
@@ -235,6 +424,7 @@ ds_status ds_offline_render(ds_media *media, const ds_offline_render_options *o,
     free(rgb);
     ds_media_interrupt(media); /* the decoder may be downloading ahead: do not wait for it */
     ds_frame_pipeline_free(pipeline);
+    sound_feed_free(&feed);
     ds_gl_renderer_free(renderer);
     return status;
 }

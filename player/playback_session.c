@@ -7,7 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void take_sound(void *context, ds_audio_pcm *pcm) {
+static void take_sound(void *context, uint32_t segment, ds_audio_pcm *pcm) {
+    (void)segment;
     ds_audio_mixer_add(context, pcm);
 }
 

@@ -5,11 +5,15 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/rational.h>
+#include <libavutil/samplefmt.h>
+#include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 
 #include <errno.h>
@@ -31,6 +35,12 @@ enum {
     WRITER_LOG_LEVEL_OFFSET = 128,
     /* libavformat's write buffer; the muxer seeks back into it rarely (mp4 header sizes). */
     WRITER_IO_BUFFER_SIZE = 64 * 1024,
+    /* AAC-LC at 192 kbit/s for stereo is near transparent for music, a performance's usual
+     * sound, and small beside the video. */
+    AUDIO_BIT_RATE = 192000,
+    AUDIO_CHANNELS = 2,
+    /* Sound is converted this many samples at a time, bounding the conversion buffer. */
+    AUDIO_CHUNK = 4096,
 };
 
 typedef struct container_info {
@@ -57,6 +67,19 @@ struct ds_video_writer {
     int coded_width, coded_height; /* padded to what the pixel format needs */
     uint8_t *padded;               /* coded_width x coded_height RGB, when padding is needed */
     int64_t frames;
+
+    /* The sound track, when there is one (audio_codec not NULL): the samples given are converted
+     * (and resampled, for a rate AAC lacks) by `resample` into the encoder's format, and wait in
+     * `fifo` until they fill an AAC frame. */
+    AVCodecContext *audio_codec;
+    AVStream *audio_stream;
+    AVFrame *audio_frame;
+    struct SwrContext *resample;
+    AVAudioFifo *fifo;
+    uint8_t **converted; /* AUDIO_CHANNELS planes (or one interleaved) of converted_capacity */
+    int converted_capacity;
+    int64_t audio_pts;   /* encoder samples sent to the encoder */
+    int64_t audio_given; /* samples given by the caller */
 };
 
 /* ---- containers and codecs ---- */
@@ -406,6 +429,13 @@ static ds_status check_options(const ds_video_writer_options *options) {
     if (options->quality < 0 || options->quality > 51) {
         return ds_error(DS_ERR_ARGUMENT, "video quality %d is outside 0..51", options->quality);
     }
+    if (options->audio_sample_rate != 0 &&
+        (options->audio_sample_rate < DS_VIDEO_WRITER_MIN_AUDIO_RATE ||
+         options->audio_sample_rate > DS_VIDEO_WRITER_MAX_AUDIO_RATE)) {
+        return ds_error(DS_ERR_ARGUMENT, "sound at %d Hz is outside %d..%d Hz",
+                        options->audio_sample_rate, (int)DS_VIDEO_WRITER_MIN_AUDIO_RATE,
+                        (int)DS_VIDEO_WRITER_MAX_AUDIO_RATE);
+    }
     return ds_ok();
 }
 
@@ -526,6 +556,105 @@ static ds_status open_encoder(ds_video_writer *writer, const AVCodec *encoder,
     return ds_ok();
 }
 
+/* ---- the sound track ---- */
+
+/* The encoder's planar float when it takes it (AAC's own format), else its first. */
+static enum AVSampleFormat choose_sample_format(const AVCodec *codec) {
+    const enum AVSampleFormat *formats = codec->sample_fmts;
+    if (!formats) {
+        return AV_SAMPLE_FMT_FLTP;
+    }
+    for (const enum AVSampleFormat *f = formats; *f != AV_SAMPLE_FMT_NONE; f++) {
+        if (*f == AV_SAMPLE_FMT_FLTP) {
+            return *f;
+        }
+    }
+    return formats[0];
+}
+
+/* The rate the sound is coded at: its own when the encoder takes it, else the lowest above it
+ * (so nothing audible is lost), else the encoder's highest. */
+static int choose_sample_rate(const AVCodec *codec, int rate) {
+    const int *rates = codec->supported_samplerates;
+    if (!rates) {
+        return rate;
+    }
+    int above = 0, highest = 0;
+    for (const int *r = rates; *r; r++) {
+        if (*r == rate) {
+            return rate;
+        }
+        if (*r > rate && (above == 0 || *r < above)) {
+            above = *r;
+        }
+        highest = *r > highest ? *r : highest;
+    }
+    return above ? above : highest;
+}
+
+static ds_status open_audio_encoder(ds_video_writer *writer, int rate) {
+    /* FFmpeg's own AAC encoder is in every build; another (libfdk_aac) only if it is not. */
+    const AVCodec *encoder = avcodec_find_encoder_by_name("aac");
+    if (!encoder) {
+        encoder = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    }
+    if (!encoder) {
+        return ds_error(DS_ERR_UNSUPPORTED, "this build's libavcodec has no AAC encoder");
+    }
+    if (avformat_query_codec(writer->format->oformat, encoder->id, FF_COMPLIANCE_NORMAL) == 0) {
+        return ds_error(DS_ERR_UNSUPPORTED, "a %s file cannot hold AAC sound",
+                        writer->format->oformat->name);
+    }
+    AVCodecContext *codec = writer->audio_codec = avcodec_alloc_context3(encoder);
+    if (!codec) {
+        return ds_error(DS_ERR_NO_MEMORY, "out of memory opening %s", encoder->name);
+    }
+    codec->log_level_offset = WRITER_LOG_LEVEL_OFFSET;
+    codec->sample_fmt = choose_sample_format(encoder);
+    codec->sample_rate = choose_sample_rate(encoder, rate);
+    av_channel_layout_default(&codec->ch_layout, AUDIO_CHANNELS);
+    codec->bit_rate = AUDIO_BIT_RATE;
+    /* Timestamps count samples. */
+    codec->time_base = (AVRational){1, codec->sample_rate};
+    if (writer->format->oformat->flags & AVFMT_GLOBALHEADER) {
+        codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    }
+    int error = avcodec_open2(codec, encoder, NULL);
+    if (error < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "opening the %s encoder", encoder->name);
+        return library_error(writer, what, error);
+    }
+
+    AVFrame *frame = writer->audio_frame = av_frame_alloc();
+    if (!frame) {
+        return ds_error(DS_ERR_NO_MEMORY, "out of memory opening %s", encoder->name);
+    }
+    frame->format = codec->sample_fmt;
+    frame->sample_rate = codec->sample_rate;
+    /* Encoders that take any length get AAC's usual 1024. */
+    frame->nb_samples = codec->frame_size > 0 ? codec->frame_size : 1024;
+    error = av_channel_layout_copy(&frame->ch_layout, &codec->ch_layout);
+    error = error < 0 ? error : av_frame_get_buffer(frame, 0);
+    if (error < 0) {
+        return library_error(writer, "allocating a sound frame", error);
+    }
+    writer->fifo = av_audio_fifo_alloc(codec->sample_fmt, AUDIO_CHANNELS, 2 * frame->nb_samples);
+    if (!writer->fifo) {
+        return ds_error(DS_ERR_NO_MEMORY, "out of memory opening %s", encoder->name);
+    }
+
+    AVChannelLayout stereo;
+    av_channel_layout_default(&stereo, AUDIO_CHANNELS);
+    error = swr_alloc_set_opts2(&writer->resample, &codec->ch_layout, codec->sample_fmt,
+                                codec->sample_rate, &stereo, AV_SAMPLE_FMT_FLT, rate, 0, NULL);
+    error = error < 0 ? error : swr_init(writer->resample);
+    if (error < 0) {
+        return library_error(writer, "setting up the sound conversion", error);
+    }
+    return ds_ok();
+}
+
 static ds_status open_output(ds_video_writer *writer, const char *path) {
     ds_status status = ds_atomic_file_open(path, &writer->file);
     if (ds_failed(&status)) {
@@ -560,6 +689,18 @@ static ds_status write_header(ds_video_writer *writer) {
     stream->time_base = writer->codec->time_base;
     stream->avg_frame_rate = writer->codec->framerate;
     stream->r_frame_rate = writer->codec->framerate;
+
+    if (writer->audio_codec) {
+        AVStream *audio = writer->audio_stream = avformat_new_stream(writer->format, NULL);
+        if (!audio) {
+            return ds_error(DS_ERR_NO_MEMORY, "out of memory adding a sound stream");
+        }
+        error = avcodec_parameters_from_context(audio->codecpar, writer->audio_codec);
+        if (error < 0) {
+            return library_error(writer, "describing the sound stream", error);
+        }
+        audio->time_base = writer->audio_codec->time_base;
+    }
 
     error = avformat_write_header(writer->format, NULL);
     if (error < 0) {
@@ -614,6 +755,9 @@ ds_status ds_video_writer_open(const char *path, const ds_video_writer_options *
     if (!ds_failed(&status)) {
         status = open_encoder(writer, encoder, options);
     }
+    if (!ds_failed(&status) && options->audio_sample_rate > 0) {
+        status = open_audio_encoder(writer, options->audio_sample_rate);
+    }
     if (!ds_failed(&status)) {
         status = open_output(writer, path);
     }
@@ -628,31 +772,106 @@ ds_status ds_video_writer_open(const char *path, const ds_video_writer_options *
     return ds_ok();
 }
 
-/* ---- frames ---- */
+/* ---- frames and sound ---- */
 
-/* Moves every packet the encoder has ready into the file. */
-static ds_status drain_packets(ds_video_writer *writer) {
+/* Moves every packet an encoder (the video's or the sound's) has ready into the file; the
+ * muxer interleaves the two streams by time. */
+static ds_status drain_packets(ds_video_writer *writer, AVCodecContext *codec, AVStream *stream) {
+    bool video = codec == writer->codec;
     for (;;) {
-        int error = avcodec_receive_packet(writer->codec, writer->packet);
+        int error = avcodec_receive_packet(codec, writer->packet);
         if (error == AVERROR(EAGAIN) || error == AVERROR_EOF) {
             return ds_ok();
         }
         if (error < 0) {
-            return library_error(writer, "encoding video", error);
+            return library_error(writer, video ? "encoding video" : "encoding the sound", error);
         }
         /* Every frame lasts one tick of the codec's time base; not every encoder says so, and
          * the muxer needs it for the last frame's duration. */
-        if (writer->packet->duration == 0) {
+        if (video && writer->packet->duration == 0) {
             writer->packet->duration = 1;
         }
-        av_packet_rescale_ts(writer->packet, writer->codec->time_base, writer->stream->time_base);
-        writer->packet->stream_index = writer->stream->index;
+        av_packet_rescale_ts(writer->packet, codec->time_base, stream->time_base);
+        writer->packet->stream_index = stream->index;
         /* Takes the packet's reference and leaves it blank for the next one. */
         error = av_interleaved_write_frame(writer->format, writer->packet);
         if (error < 0) {
-            return library_error(writer, "writing video", error);
+            return library_error(writer, video ? "writing video" : "writing the sound", error);
         }
     }
+}
+
+/* Encodes the whole AAC frames waiting in the fifo; with `last`, also what remains, as a
+ * shorter frame that libavcodec pads with silence (the packet's duration stays the true one, so
+ * the track ends where the sound given does). */
+static ds_status encode_audio(ds_video_writer *writer, bool last) {
+    AVFrame *frame = writer->audio_frame;
+    int frame_size = writer->audio_codec->frame_size > 0 ? writer->audio_codec->frame_size : 1024;
+    for (;;) {
+        int waiting = av_audio_fifo_size(writer->fifo);
+        if (waiting == 0 || (waiting < frame_size && !last)) {
+            return ds_ok();
+        }
+        /* The encoder may still hold the previous frame's buffer. */
+        frame->nb_samples = frame_size;
+        int error = av_frame_make_writable(frame);
+        if (error < 0) {
+            return library_error(writer, "allocating a sound frame", error);
+        }
+        int take = waiting < frame_size ? waiting : frame_size;
+        if (av_audio_fifo_read(writer->fifo, (void **)frame->data, take) < take) {
+            return ds_error(DS_ERR_NO_MEMORY, "out of memory while encoding the sound");
+        }
+        frame->nb_samples = take;
+        frame->pts = writer->audio_pts;
+        writer->audio_pts += take;
+        error = avcodec_send_frame(writer->audio_codec, frame);
+        ds_status status = error < 0
+                               ? library_error(writer, "encoding the sound", error)
+                               : drain_packets(writer, writer->audio_codec, writer->audio_stream);
+        if (ds_failed(&status)) {
+            return status;
+        }
+    }
+}
+
+/* Room for `samples` converted samples. */
+static ds_status reserve_converted(ds_video_writer *writer, int samples) {
+    if (samples <= writer->converted_capacity) {
+        return ds_ok();
+    }
+    if (writer->converted) {
+        av_freep(&writer->converted[0]);
+    }
+    av_freep(&writer->converted);
+    writer->converted_capacity = 0;
+    int error = av_samples_alloc_array_and_samples(&writer->converted, NULL, AUDIO_CHANNELS,
+                                                   samples, writer->audio_codec->sample_fmt, 0);
+    if (error < 0) {
+        return library_error(writer, "allocating sound", error);
+    }
+    writer->converted_capacity = samples;
+    return ds_ok();
+}
+
+/* Converts `count` interleaved stereo samples (none, with `input` NULL: what the resampler still
+ * holds) into the fifo, and encodes the AAC frames they complete. */
+static ds_status convert_audio(ds_video_writer *writer, const float *input, int count) {
+    int room = swr_get_out_samples(writer->resample, count);
+    ds_status status = room < 0 ? library_error(writer, "converting the sound", room)
+                                : reserve_converted(writer, room > 0 ? room : 1);
+    if (ds_failed(&status)) {
+        return status;
+    }
+    const uint8_t *planes[1] = {(const uint8_t *)input};
+    int got = swr_convert(writer->resample, writer->converted, room, input ? planes : NULL, count);
+    if (got < 0) {
+        return library_error(writer, "converting the sound", got);
+    }
+    if (got > 0 && av_audio_fifo_write(writer->fifo, (void **)writer->converted, got) < got) {
+        return ds_error(DS_ERR_NO_MEMORY, "out of memory while encoding the sound");
+    }
+    return encode_audio(writer, false);
 }
 
 /* Copies a frame into the coded size, repeating the last column and row into the padding. */
@@ -694,14 +913,53 @@ ds_status ds_video_writer_write_rgb(ds_video_writer *writer, const uint8_t *rgb)
     writer->frame->quality = writer->codec->global_quality;
 
     error = avcodec_send_frame(writer->codec, writer->frame);
-    ds_status status =
-        error < 0 ? library_error(writer, "encoding video", error) : drain_packets(writer);
+    ds_status status = error < 0 ? library_error(writer, "encoding video", error)
+                                 : drain_packets(writer, writer->codec, writer->stream);
     if (ds_failed(&status)) {
         writer->failed = true;
         return status;
     }
     writer->frames++;
     return ds_ok();
+}
+
+ds_status ds_video_writer_write_audio(ds_video_writer *writer, const float *stereo,
+                                      uint32_t count) {
+    if (writer->finished) {
+        return ds_error(DS_ERR_ARGUMENT, "the video is already finished");
+    }
+    if (writer->failed) {
+        return ds_error(DS_ERR_ARGUMENT, "an earlier frame of the video failed");
+    }
+    if (!writer->audio_codec) {
+        return ds_error(DS_ERR_ARGUMENT, "the video was opened without sound");
+    }
+    ds_status status = ds_ok();
+    while (count > 0 && !ds_failed(&status)) {
+        int chunk = count < AUDIO_CHUNK ? (int)count : AUDIO_CHUNK;
+        status = convert_audio(writer, stereo, chunk);
+        stereo += (size_t)chunk * AUDIO_CHANNELS;
+        count -= (uint32_t)chunk;
+        writer->audio_given += chunk;
+    }
+    if (ds_failed(&status)) {
+        writer->failed = true;
+    }
+    return status;
+}
+
+/* The sound's end: what the resampler holds, the last partial frame, the encoder's delay. */
+static ds_status finish_audio(ds_video_writer *writer) {
+    ds_status status = convert_audio(writer, NULL, 0);
+    if (!ds_failed(&status)) {
+        status = encode_audio(writer, true);
+    }
+    if (ds_failed(&status)) {
+        return status;
+    }
+    int error = avcodec_send_frame(writer->audio_codec, NULL);
+    return error < 0 ? library_error(writer, "finishing the sound", error)
+                     : drain_packets(writer, writer->audio_codec, writer->audio_stream);
 }
 
 ds_status ds_video_writer_finish(ds_video_writer *writer) {
@@ -717,8 +975,11 @@ ds_status ds_video_writer_finish(ds_video_writer *writer) {
     /* Whatever happens next, this writer writes no more. */
     writer->failed = true;
     int error = avcodec_send_frame(writer->codec, NULL);
-    ds_status status =
-        error < 0 ? library_error(writer, "finishing the video", error) : drain_packets(writer);
+    ds_status status = error < 0 ? library_error(writer, "finishing the video", error)
+                                 : drain_packets(writer, writer->codec, writer->stream);
+    if (!ds_failed(&status) && writer->audio_codec) {
+        status = finish_audio(writer);
+    }
     if (ds_failed(&status)) {
         return status;
     }
@@ -770,6 +1031,16 @@ void ds_video_writer_free(ds_video_writer *writer) {
     av_packet_free(&writer->packet);
     sws_freeContext(writer->scale);
     free(writer->padded);
+    avcodec_free_context(&writer->audio_codec);
+    av_frame_free(&writer->audio_frame);
+    swr_free(&writer->resample);
+    if (writer->fifo) {
+        av_audio_fifo_free(writer->fifo);
+    }
+    if (writer->converted) {
+        av_freep(&writer->converted[0]);
+    }
+    av_freep(&writer->converted);
     free(writer);
 }
 
@@ -784,4 +1055,8 @@ void ds_video_writer_coded_size(const ds_video_writer *writer, int *width, int *
 
 int64_t ds_video_writer_frame_count(const ds_video_writer *writer) {
     return writer->frames;
+}
+
+int64_t ds_video_writer_audio_sample_count(const ds_video_writer *writer) {
+    return writer->audio_given;
 }

@@ -8,7 +8,10 @@
  *
  * 4:2:0 video needs even sizes: a frame of odd width or height is padded by repeating its last
  * column or row, so the coded picture (ds_video_writer_coded_size) is then one pixel larger
- * than the frames given. */
+ * than the frames given.
+ *
+ * A video may carry a stereo sound track, coded as AAC (what every player of these containers
+ * plays) and interleaved with the pictures by time. */
 #ifndef DS_PLAYER_VIDEO_WRITER_H
 #define DS_PLAYER_VIDEO_WRITER_H
 
@@ -23,6 +26,9 @@ enum {
     DS_VIDEO_WRITER_MAX_SIZE = 16384,
     /* The quality used when options->quality is 0. */
     DS_VIDEO_WRITER_DEFAULT_QUALITY = 20,
+    /* Sample rates a sound track may be given at; rates AAC lacks are resampled. */
+    DS_VIDEO_WRITER_MIN_AUDIO_RATE = 8000,
+    DS_VIDEO_WRITER_MAX_AUDIO_RATE = 192000,
 };
 
 typedef struct ds_video_writer_options {
@@ -34,6 +40,9 @@ typedef struct ds_video_writer_options {
     /* Like x264's CRF: 1 (best) .. 51 (smallest); 0 means DS_VIDEO_WRITER_DEFAULT_QUALITY.
      * Encoders without CRF get an equivalent fixed quantiser. */
     int quality;
+    /* The rate of the sound given to ds_video_writer_write_audio, or 0 for a video without
+     * sound. */
+    int audio_sample_rate;
 } ds_video_writer_options;
 
 /* Creates "<path>.tmp" and writes the container header; the container follows path's
@@ -46,9 +55,17 @@ ds_status ds_video_writer_open(const char *path, const ds_video_writer_options *
  * failure every later call fails too; free the writer to remove the partial file. */
 ds_status ds_video_writer_write_rgb(ds_video_writer *writer, const uint8_t *rgb);
 
-/* Drains the encoder, writes the container trailer, flushes the file to disk and renames it
- * to its path. Call once, after at least one frame. On failure nothing is renamed, and freeing
- * the writer removes the temporary file. */
+/* Adds `count` samples of the sound track: stereo float pairs (left, right), -1..1. Sample i
+ * plays at i / audio_sample_rate seconds, with the frame then showing; give the sound as the
+ * frames go, so that the two interleave in the file without piling up in memory. Fails for a
+ * video opened without sound. After a failure every later call fails too. */
+ds_status ds_video_writer_write_audio(ds_video_writer *writer, const float *stereo, uint32_t count);
+
+/* Drains the encoders (the sound's last partial AAC frame is padded with silence, and its packet
+ * keeps the true duration, so that the track ends where the sound given does), writes the
+ * container trailer, flushes the file to disk and renames it to its path. Call once, after at
+ * least one frame. On failure nothing is renamed, and freeing the writer removes the temporary
+ * file. */
 ds_status ds_video_writer_finish(ds_video_writer *writer);
 
 /* Frees the writer (NULL is fine). Unless finish succeeded, removes "<path>.tmp", so a render
@@ -63,5 +80,8 @@ void ds_video_writer_coded_size(const ds_video_writer *writer, int *width, int *
 
 /* Frames written so far. */
 int64_t ds_video_writer_frame_count(const ds_video_writer *writer);
+
+/* Samples of sound given so far (0 for a video without sound). */
+int64_t ds_video_writer_audio_sample_count(const ds_video_writer *writer);
 
 #endif

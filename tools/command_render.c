@@ -31,7 +31,8 @@ static const char help[] =
     "renderer (headless: no display needed), or with --cpu the CPU reference rasterizer (the\n"
     "semantics of the original 3DGS CUDA rasterizer). An OUT ending in .mp4, .mkv or .mov is a\n"
     "video of the stream through time (H.264 when this libavcodec has it); a PNG name with one\n"
-    "%d in it is a numbered PNG sequence of the same frames.\n"
+    "%d in it is a numbered PNG sequence of the same frames. A video of a stream with sound\n"
+    "carries that sound (AAC), in time with the frames.\n"
     "\n"
     "camera (docs/cameras.md: world axes are the splat's, x right, y down, z forward, as\n"
     "COLMAP-trained splats have them):\n"
@@ -64,6 +65,7 @@ static const char help[] =
     "  --duration S       seconds of video (default: the rest of the stream; a splat: 4)\n"
     "  --fps N            frames per second of the video (default: the stream's)\n"
     "  --no-loop          past the stream's end hold its last frame (default: start over)\n"
+    "  --no-sound         leave the stream's sound out of the video\n"
     "  --codec NAME       video encoder (default: libx264, else what this libavcodec has)\n"
     "  --quality Q        video quality, 1 (best) .. 51 (default 20)\n"
     "  -q, --quiet        print nothing on success\n"
@@ -71,7 +73,7 @@ static const char help[] =
 
 typedef struct render_options {
     const char *input, *output, *capture, *path, *codec;
-    bool has_eye, has_target, has_up, quiet, cpu, loop;
+    bool has_eye, has_target, has_up, quiet, cpu, loop, silent;
     double turns, duration, fps;
     long quality;
     double eye[3], target[3], up[3], fov;
@@ -101,6 +103,7 @@ static int parse(int argc, char **argv, render_options *o) {
         {"duration", required_argument, NULL, 'D'},
         {"fps", required_argument, NULL, 'R'},
         {"no-loop", no_argument, NULL, 'N'},
+        {"no-sound", no_argument, NULL, 'M'},
         {"codec", required_argument, NULL, 'k'},
         {"quality", required_argument, NULL, 'Q'},
         {"frame", required_argument, NULL, 'F'},
@@ -214,6 +217,9 @@ static int parse(int argc, char **argv, render_options *o) {
             break;
         case 'N':
             o->loop = false;
+            break;
+        case 'M':
+            o->silent = true;
             break;
         case 'k':
             o->codec = optarg;
@@ -467,6 +473,7 @@ static int render_sequence(render_options *o, ds_media *media, const ds_camera *
         .duration = o->duration,
         .first_frame = (uint32_t)o->frame,
         .loop = o->loop,
+        .silent = o->silent,
         .background = {o->background[0], o->background[1], o->background[2]},
         .codec = o->codec,
         .quality = (int)o->quality,
@@ -485,11 +492,12 @@ static int render_sequence(render_options *o, ds_media *media, const ds_camera *
         return cli_fail(status.code == DS_ERR_INTERRUPTED ? "render" : o->output, &status);
     }
     if (!o->quiet) {
-        printf("%s -> %s: %llu frames, %dx%d%s%s, in %.1f s (decode %.1f ms/frame; GPU "
+        printf("%s -> %s: %llu frames, %dx%d%s%s%s, in %.1f s (decode %.1f ms/frame; GPU "
                "skin+project %.1f ms, sort %.1f ms, draw %.1f ms)\n",
                o->input, o->output, (unsigned long long)report.frames, still->width, still->height,
-               report.codec[0] ? ", " : "", report.codec, report.seconds, report.decode_ms,
-               report.preprocess_ms, report.sort_ms, report.draw_ms);
+               report.codec[0] ? ", " : "", report.codec, report.sound ? " with AAC sound" : "",
+               report.seconds, report.decode_ms, report.preprocess_ms, report.sort_ms,
+               report.draw_ms);
     }
     return report.skipped ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -323,6 +323,45 @@ nodisplay "$dualsplat" render "$work/enc.dsv" -o "$work/orbit.mp4" --size 64x48 
 grep -q "10 frames, 64x48, libx264" "$work/stdout" || fail "render mp4 said: $(cat "$work/stdout")"
 head -c 12 "$work/orbit.mp4" | grep -q ftyp || fail "render mp4 wrote no MP4"
 [ ! -e "$work/orbit.mp4.tmp" ] || fail "render mp4 left its temporary file"
+# A stream with sound: its video carries the sound (AAC), as long as the pictures; --no-sound
+# leaves it out. tests/player/test_video_writer.c decodes and times such a track.
+make_sequence="$(dirname "$dualsplat")/tools/sequence/make_ply_sequence"
+# The big-endian 32-bit number at byte $2 of file $1.
+be32() { od -An -tu1 -j "$2" -N 4 "$1" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}'; }
+# Each track's duration in milliseconds, from the index (at the front: tkhd version 0, in the
+# movie's time scale, which FFmpeg sets to 1000).
+mp4_track_ms() {
+    grep -obUa tkhd "$1" | head -4 | cut -d: -f1 | while read -r at; do be32 "$1" $((at + 24)); done
+}
+if [ -x "$make_sequence" ]; then
+    "$make_sequence" "$data/fruit_drops_minimal.ply" "$work/clicks" --frames 20 --subsample 8 \
+        --flash-every 7 --click-wav "$work/clicks.wav" --quiet || fail "make_ply_sequence failed"
+    "$dualsplat" pack "$work/clicks" -o "$work/clicks.dsv" --audio "$work/clicks.wav" \
+        --segment-frames 8 -q >/dev/null || fail "pack --audio failed"
+    nodisplay "$dualsplat" render "$work/clicks.dsv" -o "$work/sound.mp4" --size 64x48 \
+        >"$work/stdout" 2>&1 || fail "render with sound: $(cat "$work/stdout")"
+    grep -q "20 frames, 64x48, libx264 with AAC sound" "$work/stdout" ||
+        fail "render with sound said: $(cat "$work/stdout")"
+    grep -qa mp4a "$work/sound.mp4" || fail "render with sound wrote no AAC track"
+    read -r video_ms sound_ms extra < <(mp4_track_ms "$work/sound.mp4" | tr '\n' ' ')
+    [ -n "${sound_ms:-}" ] && [ -z "${extra:-}" ] ||
+        fail "render with sound wrote tracks of $(mp4_track_ms "$work/sound.mp4" | tr '\n' ' ')ms"
+    # 20 frames at 30 fps; the sound within an AAC frame (1024 samples, 21 ms) of the pictures.
+    [ "${video_ms:-0}" -ge 666 ] && [ "${video_ms:-0}" -le 667 ] ||
+        fail "render with sound: the video lasts ${video_ms:-?} ms"
+    apart=$((${sound_ms:-0} - ${video_ms:-0}))
+    [ "$apart" -ge -21 ] && [ "$apart" -le 21 ] ||
+        fail "render with sound: the sound lasts ${sound_ms:-?} ms, the video ${video_ms:-?} ms"
+    nodisplay "$dualsplat" render "$work/clicks.dsv" -o "$work/mute.mp4" --size 64x48 --no-sound \
+        >"$work/stdout" 2>&1 || fail "render --no-sound: $(cat "$work/stdout")"
+    grep -q "20 frames, 64x48, libx264, in" "$work/stdout" ||
+        fail "render --no-sound said: $(cat "$work/stdout")"
+    ! grep -qa mp4a "$work/mute.mp4" || fail "render --no-sound wrote an AAC track"
+    [ "$(mp4_track_ms "$work/mute.mp4" | wc -l)" -eq 1 ] ||
+        fail "render --no-sound wrote more than the video's track"
+    [ "$(stat -c %s "$work/sound.mp4")" -gt "$(stat -c %s "$work/mute.mp4")" ] ||
+        fail "the video with sound is no larger than the one without"
+fi
 run "render png sequence" 0 -- render "$work/enc.dsv" -o "$work/seq/%03d.png" --size 64x48 -q
 [ -f "$work/seq/000.png" ] && [ -f "$work/seq/002.png" ] && [ ! -e "$work/seq/003.png" ] ||
     fail "render png sequence wrote: $(ls "$work/seq" 2>&1)"

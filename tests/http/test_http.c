@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "nginx_server.h"
 
+#include "formats/audio_decoder.h"
 #include "formats/dsv_reader.h"
 #include "formats/png.h"
 #include "player/frame_pipeline.h"
@@ -84,6 +85,43 @@ static void frames_over_http_equal_the_file(void **state) {
     assert_false(ds_http_source_stats(&local->source, &stats)); /* a file is not HTTP */
     ds_dsv_frame_free(&a);
     ds_dsv_frame_free(&b);
+    ds_dsv_close(local);
+    ds_dsv_close(remote);
+}
+
+/* A stream's sound comes over HTTP in its segments: each segment's sound, decoded, is the same
+ * sample for sample as the local file's. */
+static void sound_streams_with_its_segments(void **state) {
+    (void)state;
+    char local_path[400], command[4096];
+    snprintf(local_path, sizeof local_path, "%s/sound.dsv", server.root);
+    snprintf(command, sizeof command,
+             "'%s' '%s' '%s/voice' --frames 20 --subsample 50 --flash-every 7 --click-wav "
+             "'%s/voice.wav' --quiet && '%s' pack '%s/voice' -o '%s' --segment-frames 6 "
+             "--audio '%s/voice.wav' -q && chmod 644 '%s'",
+             DS_MAKE_PLY_SEQUENCE, test_data_path("biker.spz"), server.prefix, server.prefix,
+             DS_DUALSPLAT, server.prefix, local_path, server.prefix, local_path);
+    assert_int_equal(system(command), 0);
+    ds_dsv *local, *remote = open_url("sound.dsv");
+    assert_int_equal(ds_dsv_open_file(local_path, &local).code, DS_OK);
+    assert_int_equal(remote->header.audio_codec, DS_AUDIO_OPUS);
+    for (uint32_t s = 0; s < local->header.segment_count; s++) {
+        ds_dsv_segment sa, sb;
+        assert_int_equal(ds_dsv_read_segment(local, s, &sa).code, DS_OK);
+        assert_int_equal(ds_dsv_read_segment(remote, s, &sb).code, DS_OK);
+        assert_true(sa.has_audio && sb.has_audio);
+        int64_t start = ds_dsv_audio_frame_start(local, sa.first_frame);
+        uint32_t length =
+            (uint32_t)(ds_dsv_audio_frame_start(local, sa.first_frame + sa.frames) - start);
+        ds_audio_pcm a, b;
+        assert_int_equal(ds_audio_decode_span(&sa.audio, start, length, &a, NULL).code, DS_OK);
+        assert_int_equal(ds_audio_decode_span(&sb.audio, start, length, &b, NULL).code, DS_OK);
+        assert_memory_equal(a.samples, b.samples, (size_t)length * 2 * sizeof(float));
+        ds_audio_pcm_free(&a);
+        ds_audio_pcm_free(&b);
+        ds_dsv_segment_free(&sa);
+        ds_dsv_segment_free(&sb);
+    }
     ds_dsv_close(local);
     ds_dsv_close(remote);
 }
@@ -744,6 +782,7 @@ int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(frames_over_http_equal_the_file),
+        cmocka_unit_test(sound_streams_with_its_segments),
         cmocka_unit_test(a_cut_connection_is_retried_and_resumes),
         cmocka_unit_test(https_works_and_checks_the_certificate),
         cmocka_unit_test(missing_files_are_404),

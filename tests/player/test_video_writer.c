@@ -1,7 +1,8 @@
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, dup, dup2, fileno */
 /* Tests of the offline video writer (player/video_writer.h): videos written in each container
  * are read back with libavformat and libavcodec and compared frame by frame with what was
- * written; failures and interruptions leave no file behind. */
+ * written, their sound tracks decoded and timed against the pictures; failures and
+ * interruptions leave no file behind. */
 #include "player_tests.h"
 #include "test_support.h"
 
@@ -9,6 +10,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
 #include <libavutil/frame.h>
 #include <libswscale/swscale.h>
 
@@ -482,6 +484,247 @@ static void bad_options_are_refused(void **state) {
     ds_video_writer_free(NULL);
 }
 
+/* ---- sound ---- */
+
+enum { TONE_FRAMES = 24, TONE_FPS = 24, AAC_FRAME = 1024 };
+
+/* Silence for the first half of the video, then a 440 Hz tone at half scale, in the left channel
+ * and (phase-shifted) in the right one: where the tone starts tells whether the sound keeps time
+ * with the pictures. */
+static void make_tone(float *stereo, int64_t first, uint32_t count, int rate, int64_t onset) {
+    for (uint32_t i = 0; i < count; i++) {
+        int64_t n = first + (int64_t)i;
+        double phase = 2.0 * pi * 440.0 * (double)n / rate;
+        bool on = n >= onset;
+        stereo[2 * i] = on ? (float)(0.5 * sin(phase)) : 0.0f;
+        stereo[2 * i + 1] = on ? (float)(0.5 * cos(phase)) : 0.0f;
+    }
+}
+
+/* Power of `samples` at `frequency` (Goertzel), per sample. */
+static double tone_power(const float *samples, size_t count, double frequency, int rate) {
+    double coefficient = 2.0 * cos(2.0 * pi * frequency / rate), s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        double s0 = samples[i] + coefficient * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return (s1 * s1 + s2 * s2 - coefficient * s1 * s2) / ((double)count * count);
+}
+
+typedef struct sound_case {
+    const char *name;
+    int rate;       /* given */
+    int coded_rate; /* in the file */
+} sound_case;
+
+/* Writes TONE_FRAMES frames, each followed by its sound (the tone from the middle frame on);
+ * returns the samples given and where the tone starts. */
+static int64_t write_tone_video(const char *path, int rate, int64_t *onset) {
+    ds_video_writer_options options = {
+        .width = 64, .height = 48, .fps_num = TONE_FPS, .fps_den = 1, .audio_sample_rate = rate};
+    ds_video_writer *writer = NULL;
+    ds_status status = ds_video_writer_open(path, &options, &writer);
+    if (ds_failed(&status)) {
+        fail_msg("opening %s: %s", path, status.message);
+    }
+    uint8_t rgb[64 * 48 * 3];
+    uint32_t per_frame = (uint32_t)(rate / TONE_FPS);
+    float *stereo = malloc((size_t)per_frame * 2 * sizeof *stereo);
+    assert_non_null(stereo);
+    int64_t given = 0;
+    *onset = (int64_t)per_frame * TONE_FRAMES / 2;
+    for (int k = 0; k < TONE_FRAMES; k++) {
+        make_frame(rgb, 64, 48, k);
+        status = ds_video_writer_write_rgb(writer, rgb);
+        assert_false(ds_failed(&status));
+        make_tone(stereo, given, per_frame, rate, *onset);
+        status = ds_video_writer_write_audio(writer, stereo, per_frame);
+        if (ds_failed(&status)) {
+            fail_msg("sound of frame %d of %s: %s", k, path, status.message);
+        }
+        given += per_frame;
+    }
+    free(stereo);
+    assert_int_equal(ds_video_writer_audio_sample_count(writer), given);
+    status = ds_video_writer_finish(writer);
+    if (ds_failed(&status)) {
+        fail_msg("finishing %s: %s", path, status.message);
+    }
+    ds_video_writer_free(writer);
+    return given;
+}
+
+/* Checks what a player gets from a tone video: an AAC stereo track at the coded rate, as long
+ * as the pictures to within an AAC frame, holding the tone from the frame it starts with. */
+static void check_sound(const char *directory, const sound_case *c) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", directory, c->name);
+    int64_t onset = 0;
+    int64_t given = write_tone_video(path, c->rate, &onset);
+
+    AVFormatContext *format = NULL;
+    assert_int_equal(avformat_open_input(&format, path, NULL, NULL), 0);
+    assert_true(avformat_find_stream_info(format, NULL) >= 0);
+    assert_int_equal(format->nb_streams, 2);
+    int video = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    int audio = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+    assert_true(video >= 0 && audio >= 0);
+    const AVCodecParameters *parameters = format->streams[audio]->codecpar;
+    assert_int_equal(parameters->codec_id, AV_CODEC_ID_AAC);
+    assert_int_equal(parameters->sample_rate, c->coded_rate);
+    assert_int_equal(parameters->ch_layout.nb_channels, 2);
+    double aac_frame = (double)AAC_FRAME / c->coded_rate;
+    /* Where the index gives each stream's duration (mp4, mov: what players show), they agree. */
+    const AVStream *video_stream = format->streams[video], *audio_stream = format->streams[audio];
+    if (video_stream->duration != AV_NOPTS_VALUE && audio_stream->duration != AV_NOPTS_VALUE) {
+        double video_seconds = (double)video_stream->duration * av_q2d(video_stream->time_base);
+        double audio_seconds = (double)audio_stream->duration * av_q2d(audio_stream->time_base);
+        print_message("%s: indexed durations: video %.6f s, sound %.6f s (%+.1f samples)\n",
+                      c->name, video_seconds, audio_seconds,
+                      (audio_seconds - video_seconds) * c->coded_rate);
+        test_assert_close(audio_seconds, video_seconds, aac_frame, "indexed sound duration", 0);
+    }
+
+    /* Decoded: the left channel on the stream's timeline. */
+    const AVCodec *decoder = avcodec_find_decoder(parameters->codec_id);
+    assert_non_null(decoder);
+    AVCodecContext *context = avcodec_alloc_context3(decoder);
+    assert_non_null(context);
+    assert_int_equal(avcodec_parameters_to_context(context, parameters), 0);
+    context->log_level_offset = 128;
+    assert_int_equal(avcodec_open2(context, decoder, NULL), 0);
+    size_t capacity = (size_t)c->coded_rate * 4, decoded = 0;
+    float *left = calloc(capacity, sizeof *left);
+    assert_non_null(left);
+    AVPacket *packet = av_packet_alloc();
+    AVFrame *frame = av_frame_alloc();
+    assert_true(packet && frame);
+    double time_base = av_q2d(audio_stream->time_base);
+    double video_start = INFINITY, video_end = -INFINITY, sound_end = -INFINITY;
+    int64_t first = INT64_MIN;
+    bool draining = false;
+    while (!draining) {
+        int error = av_read_frame(format, packet);
+        if (error == AVERROR_EOF) {
+            draining = true;
+            assert_int_equal(avcodec_send_packet(context, NULL), 0);
+        } else {
+            assert_int_equal(error, 0);
+            const AVStream *stream = format->streams[packet->stream_index];
+            double start = (double)packet->pts * av_q2d(stream->time_base);
+            double end = (double)(packet->pts + packet->duration) * av_q2d(stream->time_base);
+            if (packet->stream_index != audio) {
+                video_start = fmin(video_start, start);
+                video_end = fmax(video_end, end);
+                av_packet_unref(packet);
+                continue;
+            }
+            sound_end = fmax(sound_end, end);
+            assert_int_equal(avcodec_send_packet(context, packet), 0);
+            av_packet_unref(packet);
+        }
+        while ((error = avcodec_receive_frame(context, frame)) == 0) {
+            assert_int_equal(frame->format, AV_SAMPLE_FMT_FLTP);
+            if (first == INT64_MIN) {
+                /* Where the first sample a player hears sits on the timeline. */
+                first = llround((double)frame->best_effort_timestamp * time_base * c->coded_rate);
+            }
+            size_t take = (size_t)frame->nb_samples;
+            assert_true(decoded + take <= capacity);
+            memcpy(left + decoded, frame->data[0], take * sizeof *left);
+            decoded += take;
+            av_frame_unref(frame);
+        }
+        assert_true(error == AVERROR(EAGAIN) || error == AVERROR_EOF);
+    }
+    /* Timed from the first picture: a container without negative timestamps (Matroska) shifts
+     * both streams by the encoder's priming. */
+    double video_length = video_end - video_start, sound_length = sound_end - video_start;
+    print_message("%s: from the first picture: video %.6f s, sound %.6f s (%+.1f samples)\n",
+                  c->name, video_length, sound_length,
+                  (sound_length - video_length) * c->coded_rate);
+    test_assert_close(video_length, (double)TONE_FRAMES / TONE_FPS, 0.5 / TONE_FPS,
+                      "video duration", 0);
+    test_assert_close(sound_length, video_length, aac_frame, "sound duration", 0);
+    print_message("%s: %zu samples decoded from %lld, %lld given (coded at %d Hz)\n", c->name,
+                  decoded, (long long)first, (long long)given, c->coded_rate);
+    double scale = (double)c->coded_rate / c->rate;
+    /* All of it, plus at most the last frame's padding and (where the container cannot say to
+     * skip it) the encoder's priming. */
+    assert_true((double)decoded >= (double)given * scale - 1.0);
+    assert_true((double)decoded <= (double)given * scale + 2 * AAC_FRAME);
+
+    /* The tone starts with its frame, to within a millisecond, and sounds at 440 Hz. */
+    size_t onset_at = decoded;
+    for (size_t i = 0; i < decoded && onset_at == decoded; i++) {
+        if (fabsf(left[i]) > 0.25f) {
+            onset_at = i;
+        }
+    }
+    assert_true(onset_at < decoded);
+    double heard = ((double)first + (double)onset_at) / c->coded_rate - video_start;
+    double expected = (double)onset / c->rate;
+    print_message("%s: tone heard at %.4f s, starts at %.4f s\n", c->name, heard, expected);
+    test_assert_close(heard, expected, 1e-3, "tone onset", 0);
+    size_t quiet = (size_t)(0.4 * c->coded_rate), loud = (size_t)(0.3 * c->coded_rate);
+    size_t loud_from = (size_t)(expected * c->coded_rate) + (size_t)(0.1 * c->coded_rate);
+    double silent_power = tone_power(left, quiet, 440.0, c->coded_rate);
+    double tone = tone_power(left + loud_from, loud, 440.0, c->coded_rate);
+    double other = tone_power(left + loud_from, loud, 1000.0, c->coded_rate);
+    /* A sine of amplitude a has power a^2 / 4 at its frequency. */
+    test_assert_close(tone, 0.25 * 0.25, 0.25 * 0.25 * 0.2, "tone power", 0);
+    assert_true(other < tone * 1e-3);
+    assert_true(silent_power < tone * 1e-4);
+
+    free(left);
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&context);
+    avformat_close_input(&format);
+    if (strstr(c->name, ".mp4")) {
+        check_index_first(path);
+    }
+    assert_int_equal(unlink(path), 0);
+}
+
+static void sound_keeps_time_with_the_pictures(void **state) {
+    const sound_case cases[] = {
+        {"tone.mp4", 48000, 48000},
+        {"tone.mkv", 48000, 48000},
+        {"tone.mov", 44100, 44100},
+        /* AAC stops at 96 kHz: higher rates are resampled. */
+        {"high.mp4", 192000, 96000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_sound(*state, &cases[i]);
+    }
+}
+
+/* Sound goes only into a video opened for it, at a rate AAC can be made to take. */
+static void sound_needs_a_sound_track(void **state) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/mute.mp4", (const char *)*state);
+    ds_video_writer_options options = {.width = 16, .height = 16, .fps_num = 24, .fps_den = 1};
+    ds_video_writer *writer = NULL;
+    ds_status status = ds_video_writer_open(path, &options, &writer);
+    assert_false(ds_failed(&status));
+    float stereo[2] = {0};
+    status = ds_video_writer_write_audio(writer, stereo, 1);
+    assert_int_equal(status.code, DS_ERR_ARGUMENT);
+    assert_non_null(strstr(status.message, "without sound"));
+    ds_video_writer_free(writer);
+    const int rates[] = {7999, 192001, -48000};
+    for (size_t i = 0; i < 3; i++) {
+        options.audio_sample_rate = rates[i];
+        writer = NULL;
+        status = ds_video_writer_open(path, &options, &writer);
+        assert_int_equal(status.code, DS_ERR_ARGUMENT);
+        assert_null(writer);
+    }
+    assert_int_equal(count_entries(*state), 0);
+}
+
 /* An error or Ctrl-C between frames: freeing without finishing removes the partial file. */
 static void free_without_finish_removes_the_partial_file(void **state) {
     const char *directory = *state;
@@ -534,6 +777,11 @@ static void writing_prints_nothing(void **state) {
         const video_case c = {names[i], NULL, 63, 48, 24, 1, 0, 0.0};
         written_video video;
         write_video(*state, &c, &video);
+        /* And with sound, resampled or not. */
+        char path[512];
+        snprintf(path, sizeof path, "%s/sound-%s", (const char *)*state, names[i]);
+        int64_t onset;
+        write_tone_video(path, i == 2 ? 192000 : 48000, &onset);
     }
     fflush(stderr);
     fflush(stdout);
@@ -561,7 +809,8 @@ int run_video_writer_tests(void) {
         TEST(quality_trades_size_for_fidelity), TEST(h264_tags_its_colours),
         TEST(missing_directory_leaves_nothing), TEST(unknown_extensions_are_refused),
         TEST(bad_options_are_refused),          TEST(free_without_finish_removes_the_partial_file),
-        TEST(writing_prints_nothing),
+        TEST(writing_prints_nothing),           TEST(sound_keeps_time_with_the_pictures),
+        TEST(sound_needs_a_sound_track),
     };
 #undef TEST
     return cmocka_run_group_tests_name("video_writer", tests, NULL, NULL);
