@@ -467,24 +467,6 @@ static void damage_is_reported_and_contained(void **state) {
     test_sequence_free(&s);
 }
 
-/* The AUDI layer of segment k of a stream's bytes: where its payload starts, and its size. */
-static void find_audio_layer(const uint8_t *bytes, const ds_dsv_segment_entry *entry,
-                             size_t *offset, size_t *size) {
-    ds_dsv_layer layers[DS_DSV_MAX_LAYERS];
-    int count = 0;
-    assert_int_equal(
-        ds_dsv_segment_parse(bytes + entry->offset, entry->size, entry, layers, &count).code,
-        DS_OK);
-    for (int l = 0; l < count; l++) {
-        if (layers[l].type == DS_DSV_LAYER_AUDIO) {
-            *offset = (size_t)(layers[l].data - bytes);
-            *size = layers[l].size;
-            return;
-        }
-    }
-    fail_msg("segment at %llu has no audio layer", (unsigned long long)entry->offset);
-}
-
 /* Segment s's picture, frame by frame: opacities, as the decoder gives them. */
 static float *segment_opacities(ds_dsv *dsv, const ds_dsv_segment *segment) {
     size_t n = dsv->canonical.skin_count;
@@ -543,7 +525,7 @@ static void sound_damage_costs_the_sound_not_the_picture(void **state) {
 
     size_t size, audio_offset = 0, audio_size = 0;
     uint8_t *bytes = test_read_file(path, &size);
-    find_audio_layer(bytes, &entry, &audio_offset, &audio_size);
+    test_dsv_find_layer(bytes, &entry, DS_DSV_LAYER_AUDIO, &audio_offset, &audio_size);
     uint8_t *copy = malloc(size);
     size_t n = s.canonical.skin_count;
 

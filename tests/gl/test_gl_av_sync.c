@@ -9,6 +9,7 @@
 
 #include "formats/audio_decoder.h"
 #include "formats/dsv_reader.h"
+#include "formats/file_io.h"
 #include "player/monotonic_time.h"
 #include "player/playback_session.h"
 #include "test_support.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { RATE = 48000, BUFFER = 1024, SAMPLES_PER_FRAME = RATE / 30, SEEKS = 20 };
 
@@ -200,10 +202,49 @@ static void sound_leads_the_picture_through_seeks(void **state) {
     ds_playback_session_close(&s);
 }
 
+/* A damaged sound packet: the player warns once, naming the segment, and plays every frame. */
+static void a_damaged_sound_packet_is_skipped_with_a_warning(void **state) {
+    (void)state;
+    ds_dsv *dsv;
+    assert_int_equal(ds_dsv_open_file(stream, &dsv).code, DS_OK);
+    ds_dsv_segment_entry entry = dsv->segments[1];
+    ds_dsv_close(dsv);
+    size_t size, offset, length;
+    uint8_t *bytes = test_read_file(stream, &size);
+    test_dsv_find_layer(bytes, &entry, DS_DSV_LAYER_AUDIO, &offset, &length);
+    bytes[offset + length - 1] ^= 0x20; /* the last packet's last byte */
+    char broken[600];
+    snprintf(broken, sizeof broken, "%s.broken.dsv", stream);
+    assert_int_equal(ds_file_write_atomic(broken, bytes, size).code, DS_OK);
+    free(bytes);
+
+    ds_playback_options options = {.loop = false};
+    ds_playback_session s;
+    assert_int_equal(ds_playback_session_open(broken, &options, &s).code, DS_OK);
+    ds_player_report report = {0};
+    double deadline = ds_monotonic_seconds() + 60;
+    while (!ds_playback_clock_at_end(&s.clock) || s.shown_position + 1 < GL_TEST_AV_FRAMES) {
+        if (ds_playback_session_update(&s, true, ds_monotonic_seconds(), &report)) {
+            ds_playback_clock_next_frame(&s.clock);
+        }
+        ds_playback_session_retire_idle(&s);
+        assert_true(ds_monotonic_seconds() < deadline);
+    }
+    assert_int_equal(report.frames_shown, GL_TEST_AV_FRAMES);
+    char message[DS_STATUS_MESSAGE_SIZE + 128];
+    assert_true(ds_frame_pipeline_take_error(s.pipeline, message, sizeof message));
+    print_message("warned: %s\n", message);
+    assert_non_null(strstr(message, "segment 1 (frames 15-29)"));
+    assert_non_null(strstr(message, "1 damaged audio packet skipped"));
+    ds_playback_session_close(&s);
+    unlink(broken);
+}
+
 int run_gl_av_sync_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(packed_flashes_and_clicks_coincide),
         cmocka_unit_test(sound_leads_the_picture_through_seeks),
+        cmocka_unit_test(a_damaged_sound_packet_is_skipped_with_a_warning),
     };
     return cmocka_run_group_tests_name("gl.av_sync", tests, setup, teardown);
 }

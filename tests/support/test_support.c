@@ -222,3 +222,20 @@ ds_gaussian_cloud *test_subsample(const ds_gaussian_cloud *cloud, size_t step) {
     }
     return out;
 }
+
+void test_dsv_find_layer(const uint8_t *bytes, const ds_dsv_segment_entry *entry, uint32_t type,
+                         size_t *offset, size_t *size) {
+    ds_dsv_layer layers[DS_DSV_MAX_LAYERS];
+    int count = 0;
+    assert_int_equal(
+        ds_dsv_segment_parse(bytes + entry->offset, entry->size, entry, layers, &count).code,
+        DS_OK);
+    for (int l = 0; l < count; l++) {
+        if (layers[l].type == type) {
+            *offset = (size_t)(layers[l].data - bytes);
+            *size = layers[l].size;
+            return;
+        }
+    }
+    fail_msg("the segment at byte %llu has no such layer", (unsigned long long)entry->offset);
+}

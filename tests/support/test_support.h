@@ -2,6 +2,7 @@
 #ifndef DS_TESTS_TEST_SUPPORT_H
 #define DS_TESTS_TEST_SUPPORT_H
 
+#include "formats/dsv_container.h"
 #include "formats/gaussian_cloud.h"
 
 #include <stdbool.h>
@@ -60,6 +61,11 @@ void test_assert_same_rotation(const float *actual, const double *expected, doub
 
 /* Exact equality of every attribute (bitwise, so NaN equals itself). */
 void test_assert_clouds_identical(const ds_gaussian_cloud *a, const ds_gaussian_cloud *b);
+
+/* Where layer `type` (DS_DSV_LAYER_...) of the segment `entry` indexes lies in a stream's bytes:
+ * its payload's offset into `bytes` and its size; fails the test if the segment has none. */
+void test_dsv_find_layer(const uint8_t *bytes, const ds_dsv_segment_entry *entry, uint32_t type,
+                         size_t *offset, size_t *size);
 
 /* A deterministic random cloud (xorshift) for round trips, with values in the ranges real
  * trainers produce. */
