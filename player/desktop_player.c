@@ -4,6 +4,7 @@
 #include "camera_controller.h"
 #include "frame_pipeline.h"
 #include "gl_context.h"
+#include "input_script.h"
 #include "media.h"
 #include "monotonic_time.h"
 #include "overlay.h"
@@ -51,6 +52,8 @@ typedef struct player {
     uint32_t seeks;
     double seeked_at;
     uint64_t seek_state;
+    ds_input_script *script;
+    uint64_t turns; /* of the loop, for the script */
 } player;
 
 /* The device goes first: its thread reads the mixer the session frees. */
@@ -381,7 +384,10 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         SDL_SetWindowFullscreen(p.context.window, SDL_WINDOW_FULLSCREEN_DESKTOP);
     }
     double opened = ds_monotonic_seconds();
-    status = ds_overlay_create(&p.overlay);
+    status = o->input_script ? ds_input_script_parse(o->input_script, &p.script) : ds_ok();
+    if (!ds_failed(&status)) {
+        status = ds_overlay_create(&p.overlay);
+    }
     if (!ds_failed(&status)) {
         status = session_open(o->path, o, &p.session);
     }
@@ -390,6 +396,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
         apply_volume(&p);
     }
     if (ds_failed(&status)) {
+        ds_input_script_free(p.script);
         ds_overlay_free(p.overlay);
         ds_gl_context_destroy(&p.context);
         return status;
@@ -398,6 +405,7 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     double start = ds_monotonic_seconds(), last = start;
     p.fps_since = start;
     while (!p.quit && !ds_failed(&status)) {
+        ds_input_script_push(p.script, p.turns++);
         handle_events(&p);
         double now = ds_monotonic_seconds();
         fly(&p, now - last);
@@ -442,7 +450,16 @@ ds_status ds_player_run(const ds_player_options *o, ds_player_report *report) {
     ds_playback_session_fill_report(&p.session.playback, report);
     report->gl_errors = ds_gl_debug_error_count();
     snprintf(report->last_gl_error, sizeof report->last_gl_error, "%s", ds_gl_debug_last_message());
+    ds_playback_session *shown = &p.session.playback;
+    report->last_frame = ds_playback_session_shown_frame(shown);
+    report->clock_frame = ds_playback_clock_frame(&shown->clock);
+    report->paused = shown->clock.paused;
+    report->looping = shown->clock.loop;
+    report->speed = shown->clock.speed;
+    report->muted = p.muted;
+    report->volume_percent = (int)lroundf(p.volume * 100.0f);
     session_close(&p.session);
+    ds_input_script_free(p.script);
     ds_overlay_free(p.overlay);
     ds_gl_context_destroy(&p.context);
     return status;

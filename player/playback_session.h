@@ -41,6 +41,11 @@ typedef struct ds_player_report {
     bool sound;
     uint64_t av_frames;
     double av_offset_ms_sum, av_offset_ms_max;
+    /* Where playback ended: the frame on show, the clock's, and the controls' state. */
+    uint32_t last_frame, clock_frame;
+    bool paused, looping, muted;
+    double speed;
+    int volume_percent;
     char last_gl_error[256];
 } ds_player_report;
 

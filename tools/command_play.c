@@ -8,6 +8,7 @@
 #include "player/desktop_player.h"
 #include "player/gl_context.h"
 #include "player/http_source.h"
+#include "player/input_script.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -81,6 +82,8 @@ static const char help[] =
     "  --every-frame      show every frame in order, never drop one (not real time;\n"
     "                     silent)\n"
     "  --random-seeks N   seek to N random frames, one every half second, then quit\n"
+    "  --keys SCRIPT      press keys or drop files at turns of the player's loop, e.g.\n"
+    "                     '10:Space;12:Up;14:.;20:drop=other.dsv;30:Escape' (SDL's key names)\n"
     "  --screenshot-after N  a screenshot (as F12) once N frames are shown\n"
     "  --camera-path P    'orbit' or a camera path JSON file (docs/player.md) instead of the\n"
     "                     mouse; --turns N for the orbit (default 1, over the stream)\n"
@@ -133,6 +136,7 @@ static int parse(int argc, char **argv, play_options *o) {
         {"no-sound", no_argument, NULL, 'N'},
         {"volume", required_argument, NULL, 'v'},
         {"random-seeks", required_argument, NULL, 'K'},
+        {"keys", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -244,6 +248,16 @@ static int parse(int argc, char **argv, play_options *o) {
             }
             p->volume_percent = (int)number;
             break;
+        case 'k': {
+            ds_input_script *script;
+            ds_status status = ds_input_script_parse(optarg, &script);
+            if (ds_failed(&status)) {
+                return cli_usage_error("play", "--keys: %s", status.message);
+            }
+            ds_input_script_free(script);
+            p->input_script = optarg;
+            break;
+        }
         case 'K':
             if (!cli_parse_int(optarg, 1, 100000, &number)) {
                 return cli_usage_error("play", "--random-seeks needs a count, not '%s'", optarg);
@@ -328,7 +342,10 @@ static void print_summary(const play_options *o, const ds_player_report *r) {
                "\"decode_ms\": %.3f, \"upload_ms\": %.3f, "
                "\"segment_ms\": %.3f, \"gpu_preprocess_ms\": %.3f, \"gpu_sort_ms\": %.3f, "
                "\"gpu_draw_ms\": %.3f, \"gl_errors\": %u, \"sound\": %s, "
-               "\"av_offset_ms_mean\": %.2f, \"av_offset_ms_max\": %.2f}\n",
+               "\"av_offset_ms_mean\": %.2f, \"av_offset_ms_max\": %.2f, \"last_frame\": %u, "
+               "\"clock_frame\": %u, "
+               "\"paused\": %s, \"looping\": %s, \"speed\": %g, \"muted\": %s, "
+               "\"volume_percent\": %d}\n",
                (unsigned long long)r->frames_shown, (unsigned long long)r->redraws, r->seconds, fps,
                (unsigned long long)r->dropped, (unsigned long long)r->skipped,
                (unsigned long long)r->stalls, r->stall_seconds, (unsigned long long)r->largest_step,
@@ -336,8 +353,10 @@ static void print_summary(const play_options *o, const ds_player_report *r) {
                (unsigned long long)r->network_bytes, (unsigned long long)r->retries, r->decode_ms,
                r->upload_ms, r->segment_ms, r->preprocess_ms, r->sort_ms, r->draw_ms, r->gl_errors,
                r->sound ? "true" : "false",
-               r->av_frames ? r->av_offset_ms_sum / (double)r->av_frames : 0.0,
-               r->av_offset_ms_max);
+               r->av_frames ? r->av_offset_ms_sum / (double)r->av_frames : 0.0, r->av_offset_ms_max,
+               r->last_frame, r->clock_frame, r->paused ? "true" : "false",
+               r->looping ? "true" : "false", r->speed, r->muted ? "true" : "false",
+               r->volume_percent);
     } else if (!o->quiet) {
         printf("%s: %llu frames shown in %.1f s (%.1f fps), %llu dropped; decode %.1f ms/frame, "
                "upload %.1f ms; GPU skin+project %.2f ms, sort %.2f ms, draw %.2f ms\n",

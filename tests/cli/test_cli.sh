@@ -456,7 +456,27 @@ if command -v xvfb-run >/dev/null; then
     grep -q "^dualsplat: no sound output: .*; playing without sound" "$work/stderr" ||
         fail "play without a sound device said: $(cat "$work/stderr")"
     grep -q '"frames_shown": 20,' "$work/stdout" || fail "play without a sound device: $(cat "$work/stdout")"
+    # Keys through the player's own event handling: pause, frame 0, next segment (10), two
+    # frames on and one back, loop off, double speed twice, mute, volume down twice, quit.
+    SDL_AUDIODRIVER=dummy xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play \
+        "$work/sound.dsv" --size 160x120 --no-vsync --json \
+        --keys '5:Space;8:Home;10:Up;12:.;13:.;14:,;16:L;17:=;18:=;19:M;20:9;21:9;22:Escape' \
+        >"$work/stdout" 2>"$work/stderr" || fail "play --keys failed: $(cat "$work/stderr")"
+    grep -q '"clock_frame": 11, "paused": true, "looping": false, "speed": 4, "muted": true, '\
+'"volume_percent": 80' "$work/stdout" || fail "play --keys ended as: $(cat "$work/stdout")"
+    # A file dropped on the window plays instead; one that does not open is said, and the
+    # current one plays on.
+    SDL_AUDIODRIVER=dummy xvfb-run -a -s "-screen 0 640x480x24" "$dualsplat" play \
+        "$work/sound.dsv" --size 160x120 --no-vsync \
+        --keys "5:drop=$work/nothing.dsv;8:drop=$work/flac.dsv;20:Escape" \
+        >"$work/stdout" 2>"$work/stderr" || fail "play with drops failed: $(cat "$work/stderr")"
+    grep -q "^dualsplat: .*nothing.dsv: .*(still playing .*sound.dsv)" "$work/stderr" ||
+        fail "a bad drop said: $(cat "$work/stderr")"
+    grep -q "^dualsplat: playing .*flac.dsv" "$work/stderr" ||
+        fail "a drop said: $(cat "$work/stderr")"
 fi
+run "play bad keys" 2 -- play "$work/sound.dsv" --keys "5:Spaceship"
+expect_error_line "play bad keys" "play: --keys: 'Spaceship' is not a key"
 
 for command in pack unpack encode; do
     run "$command --help" 0 -- "$command" --help
