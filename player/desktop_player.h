@@ -33,8 +33,8 @@ typedef struct ds_player_options {
     const char *rendition;         /* with a renditions manifest: keep to this one (NULL: adapt) */
     const char *screenshot_folder; /* F12 writes here (NULL: the current folder) */
     uint64_t screenshot_after;     /* scripted: a screenshot once this many frames are shown */
-    uint32_t random_seeks; /* scripted: seek to this many random frames, every half second, then
-                              quit (0: none) */
+    uint32_t random_seeks;    /* scripted: seek to this many random frames, every half second, then
+                                 quit (0: none) */
     const char *input_script; /* scripted keys and drops (player/input_script.h); NULL: none */
     /* Messages for the user (a damaged segment, a screenshot written); never NULL. */
     void (*notice)(void *context, const char *message);
