@@ -120,15 +120,17 @@ static ds_status drain(decoder *d, ds_audio_pcm *pcm, uint32_t *rejected) {
             ++*rejected;
             return ds_ok();
         }
+        /* A frame without a timestamp, or one far from the stretch (a damaged layer's), has no
+         * place in it. Packets' timestamps lie within an hour of it (formats/dsv_audio.c). */
         int64_t pts = d->frame->pts;
-        ds_status status = pts == AV_NOPTS_VALUE ? ds_ok() : convert(d, d->frame);
-        if (!ds_failed(&status)) {
-            for (int i = 0; i < d->frame->nb_samples; i++) {
-                int64_t at = pts + i - pcm->start;
-                if (at >= 0 && at < pcm->length) {
-                    pcm->samples[2 * at] = d->converted[2 * i];
-                    pcm->samples[2 * at + 1] = d->converted[2 * i + 1];
-                }
+        bool placed = pts != AV_NOPTS_VALUE && pts > pcm->start - DS_AUDIO_MAX_RATE * 7200ll &&
+                      pts < pcm->start + DS_AUDIO_MAX_RATE * 7200ll;
+        ds_status status = placed ? convert(d, d->frame) : ds_ok();
+        for (int i = 0; placed && !ds_failed(&status) && i < d->frame->nb_samples; i++) {
+            int64_t at = pts + i - pcm->start;
+            if (at >= 0 && at < pcm->length) {
+                pcm->samples[2 * at] = d->converted[2 * i];
+                pcm->samples[2 * at + 1] = d->converted[2 * i + 1];
             }
         }
         av_frame_unref(d->frame);
