@@ -139,7 +139,7 @@ ds_status ds_audio_layer_decode(const uint8_t *data, size_t size, int64_t span_s
     int64_t expected = span_start;
     bool table_read = true;
     for (uint32_t p = 0; p < packets && table_read; p++) {
-        uint32_t gap, duration, bytes;
+        uint32_t gap = 0, duration = 0, bytes = 0;
         table_read = ds_varint_read(&reader, &gap) && ds_varint_read(&reader, &duration) &&
                      ds_varint_read(&reader, &bytes) &&
                      ds_byte_reader_u32le(&reader, &checksums[p]);
