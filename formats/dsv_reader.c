@@ -137,6 +137,13 @@ int64_t ds_dsv_audio_frame_start(const ds_dsv *dsv, uint32_t frame) {
     return ds_audio_frame_start(frame, h->audio_sample_rate, h->fps_numerator, h->fps_denominator);
 }
 
+void ds_dsv_segment_sound_stretch(const ds_dsv *dsv, uint32_t s, int64_t *start, uint32_t *length) {
+    const ds_dsv_segment_entry *entry = &dsv->segments[s];
+    *start = ds_dsv_audio_frame_start(dsv, entry->first_frame);
+    *length =
+        (uint32_t)(ds_dsv_audio_frame_start(dsv, entry->first_frame + entry->frame_count) - *start);
+}
+
 /* The segment's sound, or what kept it from being had: damage here never fails the segment. */
 static void decode_audio(const ds_dsv *dsv, const ds_dsv_layer *layer, ds_dsv_segment *segment) {
     if (!layer) {

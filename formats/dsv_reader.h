@@ -76,6 +76,9 @@ static inline uint32_t ds_dsv_segment_of(const ds_dsv *dsv, uint32_t frame) {
 /* The audio timeline sample where frame `frame` starts (formats/dsv_audio.h), at the stream's
  * sample rate and frame rate. */
 int64_t ds_dsv_audio_frame_start(const ds_dsv *dsv, uint32_t frame);
+/* Segment s's stretch of sound: from its first frame's start to the start of the frame after its
+ * last (`length` samples). */
+void ds_dsv_segment_sound_stretch(const ds_dsv *dsv, uint32_t s, int64_t *start, uint32_t *length);
 
 /* One frame's state. Colour indices are kept between calls so that the next frame of the same
  * segment applies only its changes; any other frame replays its segment's change lists. */

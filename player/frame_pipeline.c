@@ -487,6 +487,13 @@ void ds_frame_pipeline_set_playhead(ds_frame_pipeline *p, uint64_t t) {
     pthread_mutex_unlock(&p->lock);
 }
 
+uint64_t ds_frame_pipeline_playhead(ds_frame_pipeline *p) {
+    pthread_mutex_lock(&p->lock);
+    uint64_t t = p->playhead;
+    pthread_mutex_unlock(&p->lock);
+    return t;
+}
+
 void ds_frame_pipeline_set_sound_sink(ds_frame_pipeline *p, ds_frame_pipeline_sound_sink sink,
                                       void *context) {
     pthread_mutex_lock(&p->lock);

@@ -63,6 +63,8 @@ bool ds_frame_pipeline_starved(ds_frame_pipeline *pipeline);
  * are late already, so it skips to the clock rather than fall ever further behind (the skipped
  * frames count as dropped). Scripted runs that show every frame never call this. */
 void ds_frame_pipeline_set_playhead(ds_frame_pipeline *pipeline, uint64_t t);
+/* The furthest the decoder was told to skip to since the last seek (or the seek's position). */
+uint64_t ds_frame_pipeline_playhead(ds_frame_pipeline *pipeline);
 
 /* Where each decoded segment's sound goes (formats/audio_decoder.h): the sink takes the samples
  * of the segment's stretch of time, silence for a segment whose sound or picture is damaged, so

@@ -358,12 +358,10 @@ ds_status ds_media_segment_sound(ds_media *m, uint32_t s, const ds_dsv_segment *
                                  ds_audio_pcm *pcm, char *problem, size_t size) {
     problem[0] = '\0';
     const ds_dsv *dsv = m->dsv;
-    uint32_t frames_per_segment = dsv->header.segment_frames, frame_count = dsv->header.frame_count;
-    uint32_t first = s * frames_per_segment;
-    uint32_t last = first + frames_per_segment <= frame_count ? first + frames_per_segment - 1
-                                                              : frame_count - 1;
-    int64_t start = ds_dsv_audio_frame_start(dsv, first);
-    uint32_t length = (uint32_t)(ds_dsv_audio_frame_start(dsv, last + 1) - start);
+    uint32_t first = dsv->segments[s].first_frame, last = first + dsv->segments[s].frame_count - 1;
+    int64_t start;
+    uint32_t length;
+    ds_dsv_segment_sound_stretch(dsv, s, &start, &length);
     ds_status status = ds_error(DS_ERR_FORMAT, "no sound");
     uint32_t rejected = 0;
     if (segment && segment->has_audio) {

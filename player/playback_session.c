@@ -138,7 +138,6 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double
     }
     if (jumped) {
         s->jump_target = ds_playback_clock_position(&s->clock);
-        s->playhead = s->jump_target;
         /* A seek to the frame on show has nothing to wait for. */
         s->jump_pending = !(s->have_shown && s->shown_position == s->jump_target);
         ds_frame_pipeline_seek(s->pipeline, s->jump_target, s->clock.loop);
@@ -180,16 +179,16 @@ bool ds_playback_session_update(ds_playback_session *s, bool every_frame, double
              * still on show from before it. */
             next = s->jump_target;
         }
-        if (next < s->playhead) {
-            next = s->playhead; /* the decoder has skipped ahead to there already */
+        uint64_t skipped_to = ds_frame_pipeline_playhead(s->pipeline);
+        if (next < skipped_to) {
+            next = skipped_to; /* the decoder has skipped ahead to there already */
         }
         s->held_position = next;
         s->clock.position = (double)next;
     }
-    if (!every_frame && !s->buffering && position > s->playhead) {
+    if (!every_frame && !s->buffering) {
         /* Late, not waiting for data: the decoder skips to the clock rather than decode what
-         * would only be dropped. */
-        s->playhead = position;
+         * would only be dropped (the pipeline ignores a playhead that is not further on). */
         ds_frame_pipeline_set_playhead(s->pipeline, position);
     }
     if (!taken) {

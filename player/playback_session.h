@@ -77,7 +77,6 @@ typedef struct ds_playback_session {
     bool buffering;
     double buffering_since;
     uint64_t held_position; /* where the clock waits while buffering */
-    uint64_t playhead; /* the decoder was told to skip to here (ds_frame_pipeline_set_playhead) */
     /* the position the last seek went to, until a frame from there on is shown */
     uint64_t jump_target;
     bool jump_pending;

@@ -59,9 +59,9 @@ static void packed_flashes_and_clicks_coincide(void **state) {
                 fail_msg("frame %u %s", f, flash ? "flashes but should not" : "does not flash");
             }
         }
-        int64_t start = ds_dsv_audio_frame_start(dsv, segment.first_frame);
-        uint32_t length =
-            (uint32_t)(ds_dsv_audio_frame_start(dsv, segment.first_frame + segment.frames) - start);
+        int64_t start;
+        uint32_t length;
+        ds_dsv_segment_sound_stretch(dsv, s, &start, &length);
         ds_audio_pcm pcm;
         assert_true(segment.has_audio);
         assert_int_equal(ds_audio_decode_span(&segment.audio, start, length, &pcm, NULL).code,

@@ -110,9 +110,9 @@ static void sound_streams_with_its_segments(void **state) {
         assert_int_equal(ds_dsv_read_segment(local, s, &sa).code, DS_OK);
         assert_int_equal(ds_dsv_read_segment(remote, s, &sb).code, DS_OK);
         assert_true(sa.has_audio && sb.has_audio);
-        int64_t start = ds_dsv_audio_frame_start(local, sa.first_frame);
-        uint32_t length =
-            (uint32_t)(ds_dsv_audio_frame_start(local, sa.first_frame + sa.frames) - start);
+        int64_t start;
+        uint32_t length;
+        ds_dsv_segment_sound_stretch(local, s, &start, &length);
         ds_audio_pcm a, b;
         assert_int_equal(ds_audio_decode_span(&sa.audio, start, length, &a, NULL).code, DS_OK);
         assert_int_equal(ds_audio_decode_span(&sb.audio, start, length, &b, NULL).code, DS_OK);
