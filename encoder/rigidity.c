@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 double ds_rigidity_evaluate(ds_rigidity *r, const ds_neighbor_graph *graph,
-                            const float *previous_positions, const float *previous_rotations,
+                            const float *rest_positions, const float *rest_rotations,
                             const float *positions, const float *rotations, double weight,
                             float *position_gradient, float *rotation_gradient) {
     int k = graph->k;
@@ -24,8 +24,8 @@ double ds_rigidity_evaluate(ds_rigidity *r, const ds_neighbor_graph *graph,
     /* Pass 1, per point i: its residuals, and the gradient of its own position and rotation. */
 #pragma omp parallel for reduction(+ : energy) schedule(static) if (DS_PARALLEL(graph->count))
     for (size_t i = 0; i < graph->count; i++) {
-        const float *q = rotations + i * 4, *previous = previous_rotations + i * 4;
-        const float conjugate[4] = {previous[0], -previous[1], -previous[2], -previous[3]};
+        const float *q = rotations + i * 4, *rest = rest_rotations + i * 4;
+        const float conjugate[4] = {rest[0], -rest[1], -rest[2], -rest[3]};
         float relative[4], m[9];
         ds_quaternion_multiply(q, conjugate, relative);
         ds_quaternion_to_matrix(relative, m);
@@ -36,8 +36,7 @@ double ds_rigidity_evaluate(ds_rigidity *r, const ds_neighbor_graph *graph,
             float w = graph->weights[entry];
             float before[3], now[3], e[3];
             for (int a = 0; a < 3; a++) {
-                before[a] =
-                    previous_positions[i * 3 + (size_t)a] - previous_positions[j * 3 + (size_t)a];
+                before[a] = rest_positions[i * 3 + (size_t)a] - rest_positions[j * 3 + (size_t)a];
                 now[a] = positions[i * 3 + (size_t)a] - positions[j * 3 + (size_t)a];
             }
             for (int a = 0; a < 3; a++) {
@@ -53,7 +52,7 @@ double ds_rigidity_evaluate(ds_rigidity *r, const ds_neighbor_graph *graph,
         }
         float d_relative[4];
         ds_quaternion_to_matrix_backward(relative, dm, d_relative);
-        /* relative = q (x) c is linear in q: right-multiplication by c = conj(previous). */
+        /* relative = q (x) c is linear in q: right-multiplication by c = conj(rest). */
         const float *c = conjugate;
         const float dq[4] = {
             c[0] * d_relative[0] + c[1] * d_relative[1] + c[2] * d_relative[2] +

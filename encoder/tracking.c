@@ -142,7 +142,7 @@ static size_t pick_view(uint64_t *state, size_t count) {
 
 typedef struct coarse_rigidity {
     const ds_neighbor_graph *graph;
-    const float *previous_positions, *previous_rotations;
+    const float *rest_positions, *rest_rotations;
     double weight;
     ds_rigidity workspace;
 } coarse_rigidity;
@@ -150,9 +150,9 @@ typedef struct coarse_rigidity {
 static double coarse_extra_loss(void *context, const ds_gaussian_cloud *cloud,
                                 ds_gaussian_cloud *gradient) {
     coarse_rigidity *c = context;
-    return ds_rigidity_evaluate(&c->workspace, c->graph, c->previous_positions,
-                                c->previous_rotations, cloud->positions, cloud->rotations,
-                                c->weight, gradient->positions, gradient->rotations);
+    return ds_rigidity_evaluate(&c->workspace, c->graph, c->rest_positions, c->rest_rotations,
+                                cloud->positions, cloud->rotations, c->weight, gradient->positions,
+                                gradient->rotations);
 }
 
 /* Moves the joints to the new frame; leaves their positions and rotations in `positions` and
@@ -188,8 +188,12 @@ static ds_status coarse_stage(const ds_track_model *model, const float *previous
     if (ds_failed(&status)) {
         return status;
     }
-    coarse_rigidity rigidity = {
-        &model->joint_graph, previous_positions, previous_rotations, s->coarse_rigidity, {0}};
+    bool to_first = s->rigidity_reference == DS_RIGIDITY_TO_FIRST;
+    coarse_rigidity rigidity = {&model->joint_graph,
+                                to_first ? model->joints->positions : previous_positions,
+                                to_first ? model->joints->rotations : previous_rotations,
+                                s->coarse_rigidity,
+                                {0}};
     ds_trainer_set_extra_loss(trainer, coarse_extra_loss, &rigidity);
     uint64_t order = s->seed * 0x9e3779b97f4a7c15ull + 1;
     for (int64_t step = 1; step <= s->coarse_iterations && !ds_failed(&status); step++) {
@@ -393,9 +397,11 @@ static ds_status fine_step(fine_state *f, const ds_track_model *model,
     }
     *loss = terms.loss;
     *psnr = psnr_of(&f->render, target);
-    /* Rigidity of the skinned skin against the previous frame's. */
-    *loss += ds_rigidity_evaluate(&f->rigidity, &model->skin_graph, previous->skin->positions,
-                                  previous->skin->rotations, skin->positions, skin->rotations,
+    /* Rigidity of the skinned skin against the first or the previous frame's. */
+    const ds_gaussian_cloud *rest =
+        s->rigidity_reference == DS_RIGIDITY_TO_FIRST ? model->skin : previous->skin;
+    *loss += ds_rigidity_evaluate(&f->rigidity, &model->skin_graph, rest->positions,
+                                  rest->rotations, skin->positions, skin->rotations,
                                   s->fine_rigidity, f->gradient->positions, f->gradient->rotations);
     /* Appearance stays close to the previous frame's. */
     const ds_gaussian_cloud *before = previous->skin;

@@ -5,8 +5,11 @@
  *           L1 + 0.05 E_rigid over the joint graph;
  *   fine:   per-joint rigid transforms (quaternion + translation: exactly what the stream stores),
  *           started from the coarse result, skin the skin Gaussians, whose opacity, scale and
- *           colour are optimised with them under L_rgb + 0.001 E_rigid over the skin graph and
+ *           colour are optimised with them under L_rgb + 0.01 E_rigid over the skin graph and
  *           small temporal terms that keep the appearance close to the previous frame's.
+ *
+ * Both E_rigid hold the local shape to the first frame's by default, where the reference holds
+ * it to the previous frame's (ds_rigidity_reference).
  *
  * The skin count never changes after the first frame; no densification happens here. */
 #ifndef DS_ENCODER_TRACKING_H
@@ -19,6 +22,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* What the rigidity terms hold each frame's local shape to. */
+typedef enum ds_rigidity_reference {
+    /* The first frame's: errors of one frame are pulled back in the next, so they do not add
+     * up over a sequence (our default; measured in docs/tracking.md). */
+    DS_RIGIDITY_TO_FIRST,
+    /* The previous frame's, as the reference implementation: each frame's local distortion
+     * becomes the next one's rest shape. */
+    DS_RIGIDITY_TO_PREVIOUS,
+} ds_rigidity_reference;
+
 typedef struct ds_track_settings {
     int64_t coarse_iterations, fine_iterations;
     double extent; /* scene scale E; 0: from the cameras */
@@ -26,8 +39,9 @@ typedef struct ds_track_settings {
     float binding_length;   /* l of the weights exp(-d^2 / l^2); 0: 0.02 m on HiFi4G's scale */
     double coarse_rigidity; /* 0.05 */
     double fine_rigidity;   /* 0.01 */
-    double color_temporal;  /* weight of ||f_dc - f_dc'|| + ||f_rest - f_rest'|| (1e-5) */
-    double shape_temporal;  /* weight of ||opacity - opacity'|| + ||scale - scale'|| (3e-8) */
+    ds_rigidity_reference rigidity_reference;
+    double color_temporal; /* weight of ||f_dc - f_dc'|| + ||f_rest - f_rest'|| (1e-5) */
+    double shape_temporal; /* weight of ||opacity - opacity'|| + ||scale - scale'|| (3e-8) */
     double coarse_position_lr, coarse_rotation_lr; /* positions times E */
     double fine_translation_lr, fine_rotation_lr;  /* initial, times E for translations; both
                                                        decay 100x over the fine stage */

@@ -61,6 +61,10 @@ static const char help[] =
     "                          0.02 m scaled by the camera rig's size relative to HiFi4G's)\n"
     "  --coarse-rigidity W     weight of the joints' rigidity term (default 0.05)\n"
     "  --fine-rigidity W       weight of the skin's rigidity term (default 0.01)\n"
+    "  --rigidity-to first|previous\n"
+    "                          the shape both rigidity terms hold to: the first frame's\n"
+    "                          (default; errors do not add up over frames) or the previous\n"
+    "                          frame's (the reference implementation)\n"
     "  --coarse-lr R           joint position learning rate, times E (default 1.6e-4)\n"
     "  --fine-lr R             joint translation learning rate, times E (default 1.6e-4)\n"
     "  --seed N                random seed (default 1)\n"
@@ -123,6 +127,7 @@ static int parse(int argc, char **argv, track_options *o) {
         {"binding-length", required_argument, NULL, 'l'},
         {"coarse-rigidity", required_argument, NULL, 'A'},
         {"fine-rigidity", required_argument, NULL, 'B'},
+        {"rigidity-to", required_argument, NULL, 'R'},
         {"coarse-lr", required_argument, NULL, 'L'},
         {"fine-lr", required_argument, NULL, 'M'},
         {"seed", required_argument, NULL, 'S'},
@@ -206,6 +211,16 @@ static int parse(int argc, char **argv, track_options *o) {
               : option == 'B' ? &o->settings.fine_rigidity
               : option == 'L' ? &o->settings.coarse_position_lr
                               : &o->settings.fine_translation_lr) = value;
+            break;
+        case 'R':
+            if (strcmp(optarg, "first") == 0) {
+                o->settings.rigidity_reference = DS_RIGIDITY_TO_FIRST;
+            } else if (strcmp(optarg, "previous") == 0) {
+                o->settings.rigidity_reference = DS_RIGIDITY_TO_PREVIOUS;
+            } else {
+                return cli_usage_error("track", "--rigidity-to must be first or previous, not '%s'",
+                                       optarg);
+            }
             break;
         case 'S':
             if (!cli_parse_int(optarg, 0, 0x7fffffff, &number)) {
@@ -337,9 +352,11 @@ static ds_status write_statistics(const track_options *o, int frame, double psnr
     ds_byte_buffer_printf(&manifest,
                           "{\n  \"capture\": \"%s\",\n  \"fit\": \"%s\",\n"
                           "  \"coarse_iterations\": %lld,\n  \"fine_iterations\": %lld,\n"
-                          "  \"frames\": [\n",
+                          "  \"rigidity_to\": \"%s\",\n  \"frames\": [\n",
                           o->capture, o->fit, (long long)o->settings.coarse_iterations,
-                          (long long)o->settings.fine_iterations);
+                          (long long)o->settings.fine_iterations,
+                          o->settings.rigidity_reference == DS_RIGIDITY_TO_FIRST ? "first"
+                                                                                 : "previous");
     bool first = true;
     for (int f = 0; f < frame_count; f++) {
         char frame_file[4096], stats_file[4096];

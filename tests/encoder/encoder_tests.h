@@ -10,5 +10,6 @@ int run_raster_backward_tests(void);
 int run_fitting_tests(void);
 int run_skinning_tests(void);
 int run_silhouette_centroid_tests(void);
+int run_tracking_tests(void);
 
 #endif

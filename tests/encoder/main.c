@@ -12,6 +12,7 @@ static const test_group groups[] = {
     {"fitting", run_fitting_tests},
     {"skinning", run_skinning_tests},
     {"silhouette_centroid", run_silhouette_centroid_tests},
+    {"tracking", run_tracking_tests},
 };
 
 int main(int argc, char **argv) {
