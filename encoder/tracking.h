@@ -45,6 +45,7 @@ typedef struct ds_track_settings {
     double coarse_position_lr, coarse_rotation_lr; /* positions times E */
     double fine_translation_lr, fine_rotation_lr;  /* initial, times E for translations; both
                                                        decay 100x over the fine stage */
+    double color_lr; /* f_dc's rate in the fine stage (f_rest at half of it): 1e-3 */
     uint64_t seed;
 } ds_track_settings;
 

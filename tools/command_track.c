@@ -67,6 +67,7 @@ static const char help[] =
     "                          frame's (the reference implementation)\n"
     "  --coarse-lr R           joint position learning rate, times E (default 1.6e-4)\n"
     "  --fine-lr R             joint translation learning rate, times E (default 1.6e-4)\n"
+    "  --color-lr R            colour (SH) learning rate of the fine stage (default 1e-3)\n"
     "  --seed N                random seed (default 1)\n"
     "  --threads N             worker threads (default: all cores)\n"
     "  -q, --quiet             no progress display\n"
@@ -130,6 +131,7 @@ static int parse(int argc, char **argv, track_options *o) {
         {"rigidity-to", required_argument, NULL, 'R'},
         {"coarse-lr", required_argument, NULL, 'L'},
         {"fine-lr", required_argument, NULL, 'M'},
+        {"color-lr", required_argument, NULL, 'K'},
         {"seed", required_argument, NULL, 'S'},
         {"threads", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
@@ -204,13 +206,15 @@ static int parse(int argc, char **argv, track_options *o) {
         case 'B':
         case 'L':
         case 'M':
+        case 'K':
             if (!cli_parse_numbers(optarg, 1, &value) || value < 0) {
                 return cli_usage_error("track", "'%s' is not a non-negative number", optarg);
             }
             *(option == 'A'   ? &o->settings.coarse_rigidity
               : option == 'B' ? &o->settings.fine_rigidity
               : option == 'L' ? &o->settings.coarse_position_lr
-                              : &o->settings.fine_translation_lr) = value;
+              : option == 'M' ? &o->settings.fine_translation_lr
+                              : &o->settings.color_lr) = value;
             break;
         case 'R':
             if (strcmp(optarg, "first") == 0) {

@@ -291,6 +291,10 @@ run "track range 1" 0 -- track "$work/enc" --from "$enc_fit" -o "$work/ra" --fra
 run "track range 2" 0 -- track "$work/enc" --from "$enc_fit" -o "$work/rb" --frames 2:2 \
     --coarse-iterations 2 --fine-iterations 2 -q
 [ ! -e "$work/rb/frames/000001.dsframe" ] || fail "a range tracked the frames before it"
+grep -q '"rigidity_to": "first"' "$work/ra/track.json" || fail "track.json lacks its rigidity reference"
+run "track bad rigidity" 2 -- track "$work/enc" --from "$enc_fit" -o "$work/rc" --rigidity-to last
+expect_error_line "track bad rigidity" "track: --rigidity-to must be first or previous, not 'last'"
+[ ! -e "$work/rc" ] || fail "a refused track made its output folder"
 run "pack ranges" 0 -- pack "$work/ra" "$work/rb" -o "$work/joined.dsv" -q
 run "probe joined" 0 -- probe "$work/joined.dsv"
 expect_stdout "probe joined" "frames +3 at 30 fps"

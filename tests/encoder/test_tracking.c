@@ -7,8 +7,8 @@
 #include "test_support.h"
 
 #include "encoder/tracking.h"
-#include "render/view.h"
 #include "render/skinning.h"
+#include "render/view.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -64,18 +64,18 @@ static double edge_strain(const ds_track_model *model, const ds_joint_transforms
 
 static double strain_after_tracking(ds_rigidity_reference reference, double *previous_strain) {
     ds_track_model *model;
-    assert_int_equal(
-        ds_track_model_create(cube_of_gaussians(40, 3), cube_of_gaussians(160, 5), 0.3f, 3.0, &model)
-            .code,
-        DS_OK);
+    assert_int_equal(ds_track_model_create(cube_of_gaussians(40, 3), cube_of_gaussians(160, 5),
+                                           0.3f, 3.0, &model)
+                         .code,
+                     DS_OK);
     /* The previous frame: the canonical shape sheared, 12 cm from top to bottom. */
     ds_track_frame previous;
     assert_int_equal(ds_track_frame_first(model, &previous).code, DS_OK);
     for (size_t j = 0; j < model->joints->count; j++) {
         previous.transforms.translations[j * 3] = 0.12f * model->joints->positions[j * 3 + 1];
     }
-    assert_int_equal(ds_skin_deform(model->skin->positions, model->skin->rotations,
-                                    &model->binding, &previous.transforms, previous.skin->positions,
+    assert_int_equal(ds_skin_deform(model->skin->positions, model->skin->rotations, &model->binding,
+                                    &previous.transforms, previous.skin->positions,
                                     previous.skin->rotations)
                          .code,
                      DS_OK);
