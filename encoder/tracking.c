@@ -37,7 +37,7 @@ ds_track_settings ds_track_default_settings(void) {
         /* 4x the reference's 2.5e-4, for the same reason as the rigidity: the reference has
          * 15,000 steps per frame. A part turning against the light changes its shading by more
          * than 800 steps at 2.5e-4 can follow (on the synthetic bench's fast hand waving at
-         * the end, the PSNR drop grew from 1.1 to 2.0 dB; at 1e-3 it stayed below 1.4). */
+         * the end, the PSNR drop grew from 1.1 to 2.0 dB; at 1e-3 it stays below 1.3). */
         .color_lr = 1e-3,
         .seed = 1,
     };
