@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* `count` Gaussians in the unit cube around the origin, 8 cm across. */
+/* `count` Gaussians of 4 cm scale spread over the unit cube around the origin. */
 static ds_gaussian_cloud *cube_of_gaussians(size_t count, uint32_t seed) {
     ds_camera camera = test_camera(32, 32);
     ds_gaussian_cloud *cloud = random_scene(&camera, count, 1, seed);
