@@ -203,17 +203,8 @@ static void free_views(scene_views *views) {
 
 /* A coloured blob of Gaussians inside the unit sphere. */
 static ds_gaussian_cloud *blob(size_t count, uint32_t seed) {
-    ds_camera camera = test_camera(32, 32);
-    ds_gaussian_cloud *cloud = random_scene(&camera, count, 1, seed);
-    uint32_t state = seed * 31u + 7;
+    ds_gaussian_cloud *cloud = scattered_scene(count, seed, 0.08f);
     for (size_t i = 0; i < count; i++) {
-        for (int k = 0; k < 3; k++) {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            cloud->positions[i * 3 + (size_t)k] = ((float)(state >> 8) / (float)(1u << 24) - 0.5f);
-            cloud->log_scales[i * 3 + (size_t)k] = logf(0.08f);
-        }
         cloud->opacity_logits[i] = 3.0f;
     }
     return cloud;

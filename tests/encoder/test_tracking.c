@@ -14,18 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* `count` Gaussians of 4 cm scale spread over the unit cube around the origin. */
+/* `count` Gaussians of 4 cm scale spread over the unit cube around the origin, unrotated. */
 static ds_gaussian_cloud *cube_of_gaussians(size_t count, uint32_t seed) {
-    ds_camera camera = test_camera(32, 32);
-    ds_gaussian_cloud *cloud = random_scene(&camera, count, 1, seed);
-    uint32_t state = seed * 31u + 7;
-    for (size_t i = 0; i < count * 3; i++) {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        cloud->positions[i] = (float)(state >> 8) / (float)(1u << 24) - 0.5f;
-        cloud->log_scales[i] = logf(0.04f);
-    }
+    ds_gaussian_cloud *cloud = scattered_scene(count, seed, 0.04f);
     for (size_t i = 0; i < count; i++) {
         const float identity[4] = {1, 0, 0, 0};
         memcpy(cloud->rotations + i * 4, identity, sizeof identity);

@@ -68,3 +68,17 @@ ds_gaussian_cloud *random_scene(const ds_camera *camera, size_t count, int sh_de
     }
     return cloud;
 }
+
+ds_gaussian_cloud *scattered_scene(size_t count, uint32_t seed, float scale) {
+    ds_camera camera = test_camera(32, 32);
+    ds_gaussian_cloud *cloud = random_scene(&camera, count, 1, seed);
+    uint32_t state = seed * 31u + 7;
+    for (size_t i = 0; i < count * 3; i++) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        cloud->positions[i] = (float)(state >> 8) / (float)(1u << 24) - 0.5f;
+        cloud->log_scales[i] = logf(scale);
+    }
+    return cloud;
+}
